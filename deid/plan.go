@@ -1,0 +1,324 @@
+package deid
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/deid/deid/safeharbor"
+	"github.com/deid/deid/schemas"
+	"github.com/deid/deid/sources"
+	"github.com/deid/deid/tokenize"
+)
+
+// Plan is a run worked out completely before any row is read: for every
+// table of the source, the rule and the transform of every column and the
+// schema of the output.
+type Plan struct {
+	Profile safeharbor.Profile
+	AsOf    time.Time
+	Tables  []*TablePlan
+}
+
+// TablePlan is the plan for one table.
+type TablePlan struct {
+	Name    string
+	Source  sources.Table               // as the source describes it
+	Types   map[string]arrow.DataType   // declared types for untyped sources
+	In      *arrow.Schema               // the schema batches arrive in
+	Out     sources.Table               // the output table, with its schema and surviving keys
+	Columns []*ColumnPlan               // one per input column, in input order
+	Notes   []string                    // what the plan left out, e.g. a dropped foreign key
+	refs    map[string]int              // input column index by name
+}
+
+// ColumnPlan is the rule for one column and the transform that applies it.
+type ColumnPlan struct {
+	Name    string
+	Index   int // position in the input batch
+	Kind    safeharbor.Kind
+	Action  safeharbor.Action
+	Reason  string // the keep reason
+	Domain  string // token or surrogate domain
+	Fake    tokenize.Fake
+	InType  arrow.DataType
+	OutType arrow.DataType // nil when the column is dropped
+	Note    string         // how to read the output, when it is not obvious
+	Refs    []int          // reference date columns, for birth dates
+
+	apply columnFunc
+}
+
+// Dropped reports whether the column is absent from the output.
+func (c *ColumnPlan) Dropped() bool { return c.Action == safeharbor.Drop }
+
+// PlanError lists every problem found while matching a policy to a source.
+// It is a usage error: the run stops before reading any row.
+type PlanError struct {
+	Problems []string
+}
+
+func (e *PlanError) Error() string {
+	if len(e.Problems) == 1 {
+		return "policy does not fit the source: " + e.Problems[0]
+	}
+	return fmt.Sprintf("policy does not fit the source (%d problems):\n  %s",
+		len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// declaredTypes maps the policy's type names to Arrow types.
+var declaredTypes = map[string]arrow.DataType{
+	"string":    arrow.BinaryTypes.String,
+	"int32":     arrow.PrimitiveTypes.Int32,
+	"int64":     arrow.PrimitiveTypes.Int64,
+	"float64":   arrow.PrimitiveTypes.Float64,
+	"bool":      arrow.FixedWidthTypes.Boolean,
+	"date":      arrow.FixedWidthTypes.Date32,
+	"timestamp": arrow.FixedWidthTypes.Timestamp_us,
+}
+
+// NewPlan matches policy p against the tables of a source and works out
+// every column's transform. All problems are reported together in a
+// *PlanError: tables or columns present on one side only, and rules that
+// cannot apply to a column's type.
+func NewPlan(p *schemas.Policy, tables []sources.Table, env Env) (*Plan, error) {
+	plan := &Plan{Profile: p.Profile, AsOf: env.AsOf}
+	var problems []string
+	seen := map[string]bool{}
+
+	for _, t := range tables {
+		seen[t.Name] = true
+		tp, ok := p.Tables[t.Name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf(
+				"table %q (%s) has no rules in the policy", t.Name, t.Location))
+			continue
+		}
+		tplan, errs := planTable(p, tp, t, env)
+		problems = append(problems, errs...)
+		if tplan != nil {
+			plan.Tables = append(plan.Tables, tplan)
+		}
+	}
+	for _, name := range sortedKeys(p.Tables) {
+		if !seen[name] {
+			problems = append(problems, fmt.Sprintf(
+				"table %q is in the policy (line %d) but not in the source",
+				name, p.Tables[name].Line))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &PlanError{Problems: problems}
+	}
+
+	linkForeignKeys(plan)
+	return plan, nil
+}
+
+func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env Env) (
+	*TablePlan, []string) {
+	var problems []string
+	plan := &TablePlan{Name: t.Name, Source: t, Types: map[string]arrow.DataType{},
+		refs: map[string]int{}}
+
+	// Declared types first: they decide the schema the batches arrive in.
+	fields := make([]arrow.Field, len(t.Schema.Fields()))
+	for i, f := range t.Schema.Fields() {
+		plan.refs[f.Name] = i
+		fields[i] = f
+		cp, ok := tp.Columns[f.Name]
+		if !ok || cp.Type == "" {
+			continue
+		}
+		dt := declaredTypes[cp.Type]
+		if dt == nil {
+			problems = append(problems, fmt.Sprintf("table %q column %q (line %d): unknown type %q",
+				t.Name, f.Name, cp.Line, cp.Type))
+			continue
+		}
+		if f.Type.ID() == arrow.STRING {
+			plan.Types[f.Name] = dt
+			fields[i].Type = dt
+		}
+	}
+	meta := t.Schema.Metadata()
+	plan.In = arrow.NewSchema(fields, &meta)
+
+	var outFields []arrow.Field
+	for i, f := range fields {
+		cp, ok := tp.Columns[f.Name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf(
+				"table %q column %q has no rule in the policy (a column with no rule is never passed through)",
+				t.Name, f.Name))
+			continue
+		}
+		col, err := planColumn(p, t.Name, cp, f, i, plan.refs, env)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		plan.Columns = append(plan.Columns, col)
+		if !col.Dropped() {
+			of := arrow.Field{Name: f.Name, Type: col.OutType, Nullable: f.Nullable}
+			if col.Action == safeharbor.Null {
+				of.Nullable = true
+			}
+			if arrow.TypeEqual(col.OutType, f.Type) {
+				of.Metadata = f.Metadata
+			}
+			outFields = append(outFields, of)
+		}
+	}
+	for _, name := range sortedKeys(tp.Columns) {
+		if _, ok := plan.refs[name]; !ok {
+			problems = append(problems, fmt.Sprintf(
+				"table %q column %q is in the policy (line %d) but not in the source",
+				t.Name, name, tp.Columns[name].Line))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	if len(outFields) == 0 {
+		return nil, []string{fmt.Sprintf("table %q: every column is dropped", t.Name)}
+	}
+
+	plan.Out = sources.Table{Name: t.Name, Location: t.Location,
+		Schema: arrow.NewSchema(outFields, nil)}
+	return plan, nil
+}
+
+func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arrow.Field,
+	idx int, refs map[string]int, env Env) (*ColumnPlan, error) {
+	col := &ColumnPlan{Name: f.Name, Index: idx, Kind: cp.PHI, InType: f.Type,
+		Action: cp.Effective(p.Profile), Reason: cp.Keep}
+	if col.Action == safeharbor.Token || col.Action == safeharbor.Surrogate {
+		col.Domain = cp.Domain()
+	}
+	if col.Action == safeharbor.Surrogate {
+		col.Fake = tokenize.Fake(cp.Fake)
+		if col.Fake == "" {
+			col.Fake = defaultFake[cp.PHI]
+		}
+	}
+	for _, r := range cp.Reference {
+		col.Refs = append(col.Refs, refs[r])
+	}
+
+	if err := bindColumn(col, env); err != nil {
+		return nil, fmt.Errorf("table %q column %q (line %d): %s", table, f.Name, cp.Line, err)
+	}
+	return col, nil
+}
+
+// defaultFake is the surrogate generator for each kind that has one.
+var defaultFake = map[safeharbor.Kind]tokenize.Fake{
+	safeharbor.Name:    tokenize.FullName,
+	safeharbor.Address: tokenize.Street,
+	safeharbor.City:    tokenize.City,
+	safeharbor.Email:   tokenize.Email,
+	safeharbor.Phone:   tokenize.Phone,
+	safeharbor.Fax:     tokenize.Fax,
+}
+
+// linkForeignKeys keeps in each output table only the keys whose columns all
+// survive unchanged in meaning: kept as they are, or tokenized in one domain
+// on both sides of a foreign key. Everything else is noted and left out.
+func linkForeignKeys(plan *Plan) {
+	byName := map[string]*TablePlan{}
+	for _, t := range plan.Tables {
+		byName[t.Name] = t
+	}
+	for _, t := range plan.Tables {
+		c := t.Source.Constraints
+		out := &t.Out.Constraints
+		if keyUsable(t, c.PrimaryKey) {
+			out.PrimaryKey = c.PrimaryKey
+		} else if len(c.PrimaryKey) > 0 {
+			t.Notes = append(t.Notes, "primary key left out: a key column is dropped or nulled")
+		}
+		for _, u := range c.Unique {
+			if keyUsable(t, u) {
+				out.Unique = append(out.Unique, u)
+			} else {
+				t.Notes = append(t.Notes, fmt.Sprintf(
+					"unique constraint on (%s) left out: a column is dropped or nulled",
+					strings.Join(u, ", ")))
+			}
+		}
+		for _, ix := range c.Indexes {
+			if keyUsable(t, ix.Columns) {
+				out.Indexes = append(out.Indexes, ix)
+			} else {
+				t.Notes = append(t.Notes, fmt.Sprintf(
+					"index %q left out: a column is dropped or nulled", ix.Name))
+			}
+		}
+		for _, fk := range c.ForeignKeys {
+			parent := byName[fk.RefTable]
+			if parent != nil && keyUsable(t, fk.Columns) && keyUsable(parent, fk.RefColumns) &&
+				sameMeaning(t, fk.Columns, parent, fk.RefColumns) {
+				out.ForeignKeys = append(out.ForeignKeys, fk)
+				continue
+			}
+			t.Notes = append(t.Notes, fmt.Sprintf(
+				"foreign key %q left out: its parent is not in the output, or the two sides are not kept or tokenized in one domain",
+				fk.Name))
+		}
+	}
+}
+
+func (t *TablePlan) column(name string) *ColumnPlan {
+	i, ok := t.refs[name]
+	if !ok {
+		return nil
+	}
+	for _, c := range t.Columns {
+		if c.Index == i {
+			return c
+		}
+	}
+	return nil
+}
+
+func keyUsable(t *TablePlan, cols []string) bool {
+	if len(cols) == 0 {
+		return false
+	}
+	for _, name := range cols {
+		c := t.column(name)
+		if c == nil || c.Action == safeharbor.Drop || c.Action == safeharbor.Null {
+			return false
+		}
+	}
+	return true
+}
+
+func sameMeaning(child *TablePlan, cc []string, parent *TablePlan, pc []string) bool {
+	if len(cc) != len(pc) {
+		return false
+	}
+	for i := range cc {
+		a, b := child.column(cc[i]), parent.column(pc[i])
+		if a.Action != b.Action || a.Domain != b.Domain {
+			return false
+		}
+		if a.Action != safeharbor.Keep && a.Action != safeharbor.Token {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
