@@ -26,61 +26,29 @@ const (
 	IPv6      Fake = "ipv6"       // an address in 2001:db8::/32 (RFC 3849)
 )
 
-// fakeGen appends one surrogate drawn from m.
-type fakeGen func(dst []byte, m *mixer) []byte
-
-type fakeSpec struct {
-	fake Fake
-	gen  fakeGen
-}
-
-// fakeSpecs lists the generators in the order Fakes reports them.
-var fakeSpecs = []fakeSpec{
-	{FullName, genFullName},
-	{FirstName, func(dst []byte, m *mixer) []byte { return m.appendFrom(dst, lists.first) }},
-	{LastName, func(dst []byte, m *mixer) []byte { return m.appendFrom(dst, lists.last) }},
-	{Street, genStreet},
-	{City, func(dst []byte, m *mixer) []byte { return m.appendFrom(dst, lists.city) }},
-	{Email, genEmail},
-	{Phone, genPhone},
-	{Fax, genPhone},
-	{URL, genURL},
-	{IPv4, genIPv4},
-	{IPv6, genIPv6},
-}
+// fakes lists the generators in the order Fakes reports them.
+var fakes = []Fake{FullName, FirstName, LastName, Street, City, Email, Phone, Fax, URL, IPv4, IPv6}
 
 // fakeSalts separates the draws of different generators from one seed, so
 // that the phone and the fax of one value are unrelated.
 var fakeSalts = func() map[Fake]uint64 {
-	s := make(map[Fake]uint64, len(fakeSpecs))
-	for _, f := range fakeSpecs {
-		s[f.fake] = fnv64(string(f.fake))
+	s := make(map[Fake]uint64, len(fakes))
+	for _, f := range fakes {
+		s[f] = fnv64(string(f))
 	}
 	return s
-}()
-
-var fakeGens = func() map[Fake]fakeGen {
-	g := make(map[Fake]fakeGen, len(fakeSpecs))
-	for _, f := range fakeSpecs {
-		g[f.fake] = f.gen
-	}
-	return g
 }()
 
 // Fakes returns the names of all surrogate generators, for validating a
 // policy.
 func Fakes() []Fake {
-	out := make([]Fake, len(fakeSpecs))
-	for i, f := range fakeSpecs {
-		out[i] = f.fake
-	}
-	return out
+	return append([]Fake(nil), fakes...)
 }
 
 // ParseFake returns the generator called s and whether there is one.
 func ParseFake(s string) (Fake, bool) {
 	f := Fake(s)
-	_, ok := fakeGens[f]
+	_, ok := fakeSalts[f]
 	return f, ok
 }
 
@@ -93,12 +61,34 @@ func ParseFake(s string) (Fake, bool) {
 // whose values must stay distinct takes a token. AppendFake panics on a Fake
 // that ParseFake does not know; policies are validated before a run.
 func (d *Domain) AppendFake(dst []byte, f Fake, v []byte) []byte {
-	gen, ok := fakeGens[f]
+	salt, ok := fakeSalts[f]
 	if !ok {
 		panic("tokenize: unknown surrogate " + strconv.Quote(string(f)))
 	}
-	m := mixer{s: d.Seed(v) ^ fakeSalts[f]}
-	return gen(dst, &m)
+	m := mixer{s: d.Seed(v) ^ salt}
+	switch f {
+	case FullName:
+		return genFullName(dst, &m)
+	case FirstName:
+		return m.appendFrom(dst, lists.first)
+	case LastName:
+		return m.appendFrom(dst, lists.last)
+	case Street:
+		return genStreet(dst, &m)
+	case City:
+		return m.appendFrom(dst, lists.city)
+	case Email:
+		return genEmail(dst, &m)
+	case Phone, Fax:
+		return genPhone(dst, &m)
+	case URL:
+		return genURL(dst, &m)
+	case IPv4:
+		return genIPv4(dst, &m)
+	case IPv6:
+		return genIPv6(dst, &m)
+	}
+	panic("tokenize: surrogate " + strconv.Quote(string(f)) + " has no generator")
 }
 
 func genFullName(dst []byte, m *mixer) []byte {

@@ -209,7 +209,7 @@ func (k *Key) derive(label, name string) [sha256.Size]byte {
 }
 
 // ID returns the key's fingerprint: 16 lowercase hex digits, the first 64
-// bits of HMAC-SHA-256(key, "deid/v1/key-id"). It identifies the key in
+// bits of HMAC-SHA-256(key, "deid/v1/key-id\x00"). It identifies the key in
 // manifests and reveals nothing about it.
 func (k *Key) ID() string {
 	sum := k.derive(labelKeyID, "")
