@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deid/deid/internal/synth"
+)
+
+// bench is the state of one benchmark run, shared by the modes.
+type bench struct {
+	cfg    config
+	csvDir string // the generated extract
+	self   string // this program, for the floor's child process
+	deid   string // the deid binary; empty if it could not be built
+	key    string // the key file for deid run
+	stderr io.Writer
+}
+
+// runBench generates or reuses the extract, prepares deid, measures every
+// mode and prints the table to stdout. A mode whose floor or deid fails is
+// reported in the table and makes the result an error.
+func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	b := &bench{cfg: cfg, stderr: stderr}
+	if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this program for the floor: %w", err)
+	}
+	b.self = self
+
+	if err := b.generate(); err != nil {
+		return err
+	}
+	deidErr := b.prepareDeid(ctx)
+	if deidErr != nil {
+		fmt.Fprintf(stderr, "deid-bench: deid is not measured: %v\n", deidErr)
+	}
+
+	var results []result
+	failed := deidErr != nil
+	for _, m := range cfg.modes {
+		rs := b.measureMode(ctx, m)
+		for _, r := range rs {
+			if r.err != nil {
+				failed = true
+				fmt.Fprintf(stderr, "deid-bench: %s %s: %v\n", r.mode, r.program, r.err)
+			}
+		}
+		results = append(results, rs...)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+
+	fmt.Fprintf(stdout, "\n%d patients, %d CPUs, %s %s/%s\n",
+		cfg.patients, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if err := printTable(stdout, results); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed {
+		return errors.New("some runs failed; see above")
+	}
+	return nil
+}
+
+// generate writes the extract into a folder named by its options, unless a
+// complete one is already there.
+func (b *bench) generate() error {
+	c := b.cfg
+	b.csvDir = filepath.Join(c.dir, fmt.Sprintf("csv-v%d-p%d-e%s-s%d", synth.FormatVersion,
+		c.patients, strconv.FormatFloat(c.perPatient, 'f', -1, 64), c.seed))
+
+	if !complete(b.csvDir) {
+		fmt.Fprintf(b.stderr, "generating %d patients into %s\n", c.patients, b.csvDir)
+		start := time.Now()
+		o := synth.Options{Patients: c.patients, EncountersPerPatient: c.perPatient, Seed: c.seed}
+		if err := synth.Generate(b.csvDir, o); err != nil {
+			return err
+		}
+		fmt.Fprintf(b.stderr, "generated in %.1f s\n", time.Since(start).Seconds())
+	} else {
+		fmt.Fprintf(b.stderr, "using the extract in %s\n", b.csvDir)
+	}
+
+	size, err := inputBytes(b.csvDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.stderr, "extract: %.1f MB\n", float64(size)/1e6)
+	return nil
+}
+
+// complete reports whether dir holds all three tables; Generate renames
+// them into place only when all are written.
+func complete(dir string) bool {
+	for _, name := range []string{synth.PatientsFile, synth.EncountersFile, synth.ProvidersFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// prepareDeid builds deid (unless -deid names a binary) and makes its key.
+func (b *bench) prepareDeid(ctx context.Context) error {
+	bin := b.cfg.deid
+	if bin == "" {
+		bin = filepath.Join(b.cfg.dir, "deid")
+		root, err := moduleRoot(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.stderr, "building %s\n", bin)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/deid")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, b.stderr, b.stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building ./cmd/deid: %w", err)
+		}
+	}
+
+	key := filepath.Join(b.cfg.dir, "bench.key")
+	if _, err := os.Stat(key); errors.Is(err, os.ErrNotExist) {
+		cmd := exec.CommandContext(ctx, bin, "keygen", "-o", key)
+		cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("deid keygen: %w", err)
+		}
+	}
+	b.deid, b.key = bin, key
+	return nil
+}
+
+// moduleRoot returns the folder of the go.mod that holds ./cmd/deid.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside the deid module; run from its folder or pass -deid")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// measureMode runs the floor and then deid on the mode's input, each
+// b.cfg.runs times, and returns the fastest run of each.
+func (b *bench) measureMode(ctx context.Context, m mode) []result {
+	floor := result{mode: m.name, program: "floor"}
+	in, err := m.prepare(b)
+	if err != nil {
+		floor.err = fmt.Errorf("preparing the input: %w", err)
+		return []result{floor}
+	}
+	size, err := inputBytes(in)
+	if err != nil {
+		floor.err = err
+		return []result{floor}
+	}
+	floor.bytes = size
+
+	out := filepath.Join(b.cfg.dir, "out-"+m.name+"-floor")
+	floor = b.best(ctx, floor, out, b.self, "floor", "-mode", m.name, in, out)
+	results := []result{floor}
+	if b.deid == "" {
+		return results
+	}
+
+	d := result{mode: m.name, program: "deid", bytes: size, rows: floor.rows}
+	out = filepath.Join(b.cfg.dir, "out-"+m.name+"-deid")
+	d = b.best(ctx, d, out, b.deid, m.deidArgs(b, in, out)...)
+	if floor.err == nil && d.err == nil && floor.wall > 0 {
+		d.ratio = d.wall.Seconds() / floor.wall.Seconds()
+	}
+	return append(results, d)
+}
+
+// best runs the program b.cfg.runs times into a fresh out, keeps the
+// fastest run's time and the largest peak memory, and removes out unless
+// -keep is set.
+func (b *bench) best(ctx context.Context, r result, out, prog string, args ...string) result {
+	for i := range b.cfg.runs {
+		if err := os.RemoveAll(out); err != nil {
+			r.err = err
+			return r
+		}
+		fmt.Fprintf(b.stderr, "%s %s: run %d of %d\n", r.mode, r.program, i+1, b.cfg.runs)
+		var stdout bytes.Buffer
+		m, err := measure(ctx, prog, args, &stdout, b.stderr)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		if r.program == "floor" {
+			if r.rows, err = parseRows(stdout.Bytes()); err != nil {
+				r.err = err
+				return r
+			}
+		} else {
+			b.stderr.Write(stdout.Bytes())
+		}
+		if r.wall == 0 || m.wall < r.wall {
+			r.wall = m.wall
+		}
+		r.peakRSS = max(r.peakRSS, m.peakRSS)
+	}
+	if !b.cfg.keep {
+		r.err = errors.Join(r.err, os.RemoveAll(out))
+	}
+	return r
+}
+
+// inputBytes returns the size of a file, or of the regular files under a
+// folder.
+func inputBytes(path string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(path, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n += info.Size()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sizing the input: %w", err)
+	}
+	return n, nil
+}
+
+// floorMain is `deid-bench floor -mode M IN OUT`: the floor of mode M alone.
+// It prints "rows N" on stdout for the parent to read.
+func floorMain(args []string, stdout, stderr io.Writer) int {
+	var name string
+	if len(args) >= 2 && args[0] == "-mode" {
+		name, args = args[1], args[2:]
+	}
+	m, ok := findMode(name)
+	if !ok || len(args) != 2 {
+		fmt.Fprintf(stderr, "usage: deid-bench floor -mode {%s} IN OUT\n", strings.Join(modeNames(), "|"))
+		return 2
+	}
+	rows, err := m.floor(args[0], args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, "deid-bench floor:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "rows %d\n", rows)
+	return 0
+}
+
+func parseRows(out []byte) (int64, error) {
+	s, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "rows ")
+	if n, err := strconv.ParseInt(s, 10, 64); ok && err == nil {
+		return n, nil
+	}
+	return 0, errors.New(`the floor did not print "rows N"`)
+}
