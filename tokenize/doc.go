@@ -15,7 +15,7 @@
 // # Token forms
 //
 //   - Domain.AppendToken: 128 bits of HMAC-SHA-256, as 26 characters of
-//     lowercase base32. Collisions are negligible (about 2^-64 for 2^32
+//     lowercase base32. Collisions are negligible (below 2^-64 for 2^32
 //     values); without the key a token can neither be reversed nor computed
 //     from a guessed value, so enumerating a small input space such as
 //     SSNs or MRNs gains nothing.
@@ -37,10 +37,14 @@
 //
 // # Safe Harbor
 //
-// Each form serves 45 CFR 164.514(b)(2)(i)(R) and (c) as described in §5 of
-// SAFE_HARBOR.md: a code in place of an identifier must not be an unkeyed
-// hash, which a recipient could reverse by enumeration (HHS guidance 3.5).
-// Every form here is keyed, and the key never travels with the data.
+// String and integer tokens replace the numbers of 45 CFR
+// 164.514(b)(2)(i)(H)-(M) and (R): medical record, health plan, account,
+// license, vehicle and device numbers and any other unique code. Surrogates
+// replace names (A), street and city (B), phone (D), fax (E), email (F), URLs
+// (N) and IP addresses (O). Both follow §5 of SAFE_HARBOR.md: a code in place
+// of an identifier must never be an unkeyed hash, which a recipient reverses
+// by enumerating the inputs (HHS guidance 3.5). Every form here is keyed, and
+// the key never travels with the data.
 //
 // These codes are nevertheless derived from the identifiers, which
 // 164.514(c)(1) does not allow for a re-identification code. The run

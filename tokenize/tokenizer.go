@@ -136,7 +136,8 @@ func (d *Domain) SeedInt64(v int64) uint64 {
 // Int64 returns the token of an integer key: a keyed bijection of int64 that
 // keeps the sign, so distinct keys stay distinct and the column keeps its
 // type. v >= 0 maps through FF1 in radix 2 over 63 bits; v < 0 maps to
-// ^FF1(^v). DecryptInt64 inverts it.
+// ^FF1(^v). The sign is kept, and so shown; nothing else about v is.
+// DecryptInt64 inverts it.
 func (d *Domain) Int64(v int64) int64 {
 	if v < 0 {
 		return ^int64(d.ff64.encrypt(uint64(^v)))
