@@ -12,9 +12,11 @@ import (
 
 // Column headers, in the order of the fields of each row.
 const (
-	patientsHeader   = "patient_id,mrn,first_name,last_name,dob,sex,street,city,state,zip,phone,email,ssn,deceased_date,last_visit\n"
-	encountersHeader = "encounter_id,patient_id,provider_id,admitted,discharged,age_at_admit,diagnosis_code,note\n"
-	providersHeader  = "provider_id,provider_name,specialty,npi\n"
+	patientsHeader = "patient_id,mrn,first_name,last_name,dob,sex,street,city,state,zip," +
+		"phone,email,ssn,deceased_date,last_visit\n"
+	encountersHeader = "encounter_id,patient_id,provider_id,admitted,discharged,age_at_admit," +
+		"diagnosis_code,note\n"
+	providersHeader = "provider_id,provider_name,specialty,npi\n"
 )
 
 // Day counts bounding ages: every span of 90 years has at least 32871 days

@@ -263,7 +263,8 @@ func checkEncounter(t *testing.T, e table, r []string, row int, dob, deceased st
 	if deceased != "" && discharged.Format(time.DateOnly) > deceased {
 		t.Errorf("encounter row %d: discharged after death", row)
 	}
-	if got, want := e.get(r, "age_at_admit"), strconv.Itoa(yearsBetween(birth, admitted)); got != want {
+	want := strconv.Itoa(yearsBetween(birth, admitted))
+	if got := e.get(r, "age_at_admit"); got != want {
 		t.Errorf("encounter row %d: age_at_admit %s, want %s", row, got, want)
 	}
 }
