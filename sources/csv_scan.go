@@ -1,0 +1,400 @@
+package sources
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// csvScanner splits RFC 4180 text into records without copying unquoted
+// fields: a record's fields are slices of the read buffer (or, for quoted
+// fields, of a scratch buffer) and stay valid until the next call to record.
+//
+// It follows encoding/csv with its default settings, so that the two agree on
+// every valid input: records end at LF or CRLF; a CR before the final LF of a
+// line and a CR at the very end of the input are dropped; CRLF inside a
+// quoted field becomes LF; blank lines between records are skipped; a field
+// is quoted only when its first byte is a quote. Unlike encoding/csv it also
+// rejects invalid UTF-8 and NUL bytes, and it bounds a record's size so that a
+// stray quote cannot make it buffer a whole file.
+type csvScanner struct {
+	r     io.Reader
+	buf   []byte
+	pos   int   // start of unconsumed data in buf
+	end   int   // end of buffered data in buf
+	read  int64 // bytes read from r so far
+	eof   bool  // r reported io.EOF
+	rerr  error // a read error other than io.EOF
+	comma byte
+	line  int64 // lines consumed before pos
+	max   int   // the largest buffer a record may need
+
+	spans   []span // the fields of the last record
+	quoted  bool   // whether spans index scratch rather than buf
+	scratch []byte
+}
+
+// span locates a field in the scanner's base buffer. Fields are kept as
+// offsets rather than slices so that recording one stores no pointer.
+type span struct{ start, end int32 }
+
+// Sizes of the scanner's read buffer. A record longer than maxCSVRecord is
+// an error: no legitimate table needs one, and the bound keeps memory flat.
+const (
+	csvBufSize   = 1 << 20
+	maxCSVRecord = 64 << 20
+)
+
+// scanFault is a malformed record. It names the line and field index where
+// the fault was found and never holds any of the input.
+type scanFault struct {
+	line   int64
+	field  int // 0-based field index; -1 when the fault is not in one field
+	reason string
+}
+
+func (f *scanFault) Error() string { return f.reason }
+
+// Fixed reasons for malformed input.
+const (
+	reasonBareQuote   = "bare quote in unquoted field"
+	reasonExtraQuote  = "extraneous or missing quote in quoted field"
+	reasonUnterm      = "quoted field is not terminated"
+	reasonUTF8        = "field is not valid UTF-8"
+	reasonNUL         = "field contains a NUL byte"
+	reasonRecordLimit = "record is longer than 64 MiB"
+)
+
+var errRecordLimit = errors.New(reasonRecordLimit)
+
+func newCSVScanner(r io.Reader, comma byte, size int) *csvScanner {
+	return &csvScanner{r: r, buf: make([]byte, size), comma: comma, max: maxCSVRecord}
+}
+
+// consumed is the number of input bytes consumed by the records returned.
+func (s *csvScanner) consumed() int64 { return s.read - int64(s.end-s.pos) }
+
+// skipBOM drops a UTF-8 byte order mark at the start of the input.
+func (s *csvScanner) skipBOM() error {
+	for s.end-s.pos < 3 && !s.eof {
+		if err := s.fill(); err != nil {
+			return err
+		}
+	}
+	if bytes.HasPrefix(s.buf[s.pos:s.end], []byte("\xEF\xBB\xBF")) {
+		s.pos += 3
+	}
+	return nil
+}
+
+// fill reads more input after the unconsumed data, moving that data to the
+// front of the buffer and growing the buffer when it is full.
+func (s *csvScanner) fill() error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	if s.pos > 0 {
+		s.end = copy(s.buf, s.buf[s.pos:s.end])
+		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		if len(s.buf) >= s.max {
+			return errRecordLimit
+		}
+		grown := make([]byte, min(2*len(s.buf), s.max))
+		copy(grown, s.buf[:s.end])
+		s.buf = grown
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		s.read += int64(n)
+		if err == io.EOF {
+			s.eof = true
+			return nil
+		}
+		if err != nil {
+			s.rerr = err
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	s.rerr = io.ErrNoProgress
+	return s.rerr
+}
+
+// record returns the next record's fields as spans of base, and the line
+// it starts on, or io.EOF after the last record. Both stay valid until the
+// next call. A malformed record is a *scanFault; a read error is returned
+// as it is.
+func (s *csvScanner) record() (base []byte, fields []span, line int64, err error) {
+	for {
+		fields, line, more, err := s.parse()
+		if err != nil || !more {
+			if s.quoted {
+				return s.scratch, fields, line, err
+			}
+			return s.buf, fields, line, err
+		}
+		if err := s.fill(); err != nil {
+			if err == errRecordLimit {
+				err = &scanFault{line: s.line + 1, field: -1, reason: reasonRecordLimit}
+			}
+			return nil, nil, s.line + 1, err
+		}
+	}
+}
+
+// parse parses one record from the buffered data. It reports more when the
+// record may continue past the data buffered so far; the caller then fills
+// the buffer and calls parse again, which starts the record over.
+func (s *csvScanner) parse() (fields []span, line int64, more bool, err error) {
+	p, ok := s.skipBlank()
+	if !ok {
+		if s.eof {
+			return nil, 0, false, io.EOF
+		}
+		return nil, 0, true, nil
+	}
+
+	// Fast path: a complete line without quotes is one record.
+	rest := s.buf[p:s.end]
+	next, end := s.end, s.end
+	if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+		next, end = p+nl+1, p+nl
+	} else if !s.eof {
+		return nil, 0, true, nil
+	}
+	if bytes.IndexByte(s.buf[p:end], '"') >= 0 {
+		return s.parseQuoted(p)
+	}
+	if end > p && s.buf[end-1] == '\r' {
+		end--
+	}
+
+	n := s.split(p, end)
+	f := s.spans[:n+1]
+	s.quoted = false
+	s.line++
+	s.pos = next
+
+	// Comma is ASCII, so the line is valid UTF-8 exactly when every field is.
+	whole := s.buf[p:next]
+	if !utf8.Valid(whole) || bytes.IndexByte(whole, 0) >= 0 {
+		if fault := checkFields(s.buf, f, s.line); fault != nil {
+			return nil, s.line, false, fault
+		}
+	}
+	return f, s.line, false, nil
+}
+
+// split records the fields of the unquoted line buf[p:end] in spans and
+// returns their number minus one. It looks at eight bytes at a time (SWAR)
+// and writes no pointer, so it never runs a write barrier.
+func (s *csvScanner) split(p, end int) int {
+	const lo, hi7, hi = 0x0101010101010101, 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	if need := end - p + 1; len(s.spans) < need {
+		s.spans = make([]span, max(need, 2*len(s.spans)))
+	}
+	spans := s.spans
+	comma := lo * uint64(s.comma)
+	n, from := 0, p
+	j := p
+	for ; j+8 <= end; j += 8 {
+		y := binary.LittleEndian.Uint64(s.buf[j:]) ^ comma
+		m := ^(((y & hi7) + hi7) | y) & hi // high bit set exactly in comma bytes
+		for m != 0 {
+			at := j + bits.TrailingZeros64(m)>>3
+			spans[n] = span{int32(from), int32(at)}
+			n++
+			from = at + 1
+			m &= m - 1
+		}
+	}
+	for ; j < end; j++ {
+		if s.buf[j] == s.comma {
+			spans[n] = span{int32(from), int32(j)}
+			n++
+			from = j + 1
+		}
+	}
+	spans[n] = span{int32(from), int32(end)}
+	return n
+}
+
+// skipBlank moves past blank lines and reports the start of the next record,
+// or false when no record starts in the buffered data.
+func (s *csvScanner) skipBlank() (int, bool) {
+	p := s.pos
+	for p < s.end {
+		switch s.buf[p] {
+		case '\n':
+			p++
+			s.line++
+			continue
+		case '\r':
+			switch {
+			case p+1 < s.end && s.buf[p+1] == '\n':
+				p += 2
+				s.line++
+				continue
+			case p+1 < s.end:
+				s.pos = p
+				return p, true
+			case s.eof:
+				p++ // a CR at the very end of the input is dropped
+				continue
+			}
+			s.pos = p
+			return p, false
+		}
+		s.pos = p
+		return p, true
+	}
+	s.pos = p
+	return p, false
+}
+
+// parseQuoted parses a record that holds a quote and may span lines. It
+// copies every field of the record into the scratch buffer.
+func (s *csvScanner) parseQuoted(p int) (fields []span, line int64, more bool, err error) {
+	buf := s.buf[:s.end]
+	start := s.line + 1
+	ln := start
+	f := s.spans[:0]
+	sc := s.scratch[:0]
+
+	for {
+		from := int32(len(sc))
+		if p < len(buf) && buf[p] == '"' {
+			opened := ln
+			q := p + 1
+			for {
+				i := bytes.IndexByte(buf[q:], '"')
+				if i < 0 {
+					if !s.eof {
+						return nil, 0, true, nil
+					}
+					return nil, start, false, &scanFault{line: opened, field: len(f), reason: reasonUnterm}
+				}
+				c := q + i
+				if c+1 == len(buf) && !s.eof {
+					return nil, 0, true, nil
+				}
+				sc, ln = appendQuoted(sc, buf[q:c], ln)
+
+				if c+1 == len(buf) {
+					f = append(f, span{from, int32(len(sc))})
+					return s.finish(f, sc, start, ln, len(buf))
+				}
+				switch b := buf[c+1]; {
+				case b == '"':
+					sc = append(sc, '"')
+					q = c + 2
+					continue
+				case b == s.comma:
+					f = append(f, span{from, int32(len(sc))})
+					p = c + 2
+				case b == '\n':
+					f = append(f, span{from, int32(len(sc))})
+					return s.finish(f, sc, start, ln, c+2)
+				case b == '\r' && c+2 < len(buf) && buf[c+2] == '\n':
+					f = append(f, span{from, int32(len(sc))})
+					return s.finish(f, sc, start, ln, c+3)
+				case b == '\r' && c+2 == len(buf):
+					if !s.eof {
+						return nil, 0, true, nil
+					}
+					f = append(f, span{from, int32(len(sc))})
+					return s.finish(f, sc, start, ln, c+2)
+				default:
+					return nil, start, false, &scanFault{line: ln, field: len(f), reason: reasonExtraQuote}
+				}
+				break
+			}
+			continue
+		}
+
+		j := p
+		for j < len(buf) {
+			if b := buf[j]; b == s.comma || b == '\n' || b == '"' {
+				break
+			}
+			j++
+		}
+		if j == len(buf) {
+			if !s.eof {
+				return nil, 0, true, nil
+			}
+			sc = append(sc, trimCR(buf[p:j])...)
+			f = append(f, span{from, int32(len(sc))})
+			return s.finish(f, sc, start, ln, j)
+		}
+		switch buf[j] {
+		case '"':
+			return nil, start, false, &scanFault{line: ln, field: len(f), reason: reasonBareQuote}
+		case '\n':
+			sc = append(sc, trimCR(buf[p:j])...)
+			f = append(f, span{from, int32(len(sc))})
+			return s.finish(f, sc, start, ln, j+1)
+		}
+		sc = append(sc, buf[p:j]...)
+		f = append(f, span{from, int32(len(sc))})
+		p = j + 1
+	}
+}
+
+// finish consumes a record parsed by parseQuoted up to next and checks its
+// fields.
+func (s *csvScanner) finish(f []span, sc []byte, start, ln int64, next int) (
+	[]span, int64, bool, error) {
+	s.spans, s.scratch, s.quoted = f, sc, true
+	s.pos, s.line = next, ln
+	if fault := checkFields(sc, f, start); fault != nil {
+		return nil, start, false, fault
+	}
+	return f, start, false, nil
+}
+
+// appendQuoted appends the content of a quoted field up to a quote, turning
+// CRLF into LF and counting lines.
+func appendQuoted(dst, seg []byte, line int64) ([]byte, int64) {
+	for {
+		j := bytes.IndexByte(seg, '\n')
+		if j < 0 {
+			return append(dst, seg...), line
+		}
+		line++
+		dst = append(dst, trimCR(seg[:j])...)
+		dst = append(dst, '\n')
+		seg = seg[j+1:]
+	}
+}
+
+func trimCR(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
+}
+
+// checkFields reports the first field that is not valid UTF-8 or holds a NUL
+// byte. A field of a record that spans lines is reported at the record's
+// first line.
+func checkFields(base []byte, f []span, line int64) *scanFault {
+	for i, sp := range f {
+		b := base[sp.start:sp.end]
+		if !utf8.Valid(b) {
+			return &scanFault{line: line, field: i, reason: reasonUTF8}
+		}
+		if bytes.IndexByte(b, 0) >= 0 {
+			return &scanFault{line: line, field: i, reason: reasonNUL}
+		}
+	}
+	return nil
+}
