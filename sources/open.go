@@ -1,0 +1,77 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Spec options for Open.
+type OpenOptions struct {
+	// Comma is the CSV delimiter; 0 means ','.
+	Comma rune
+	// Table names the table of a single file or of standard input.
+	Table string
+	// Tables lists the tables a database source reads (from the policy).
+	Tables []string
+	// Stdin is read when the spec is "-".
+	Stdin io.Reader
+}
+
+// IsPostgres reports whether spec is a PostgreSQL connection URL.
+func IsPostgres(spec string) bool {
+	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
+}
+
+// Open opens the source a command line names: "-" is CSV on standard input,
+// a postgres:// URL is a database, a .csv or .parquet file is one table,
+// and a folder holds one table per file (Parquet if it has any Parquet,
+// else CSV).
+func Open(ctx context.Context, spec string, o OpenOptions) (Source, error) {
+	csvOpts := CSVOptions{Comma: o.Comma, Table: o.Table}
+	switch {
+	case spec == "-":
+		return NewCSVReader(o.Stdin, csvOpts)
+	case IsPostgres(spec):
+		return openPostgres(ctx, spec, o)
+	}
+
+	st, err := os.Stat(spec)
+	if err != nil {
+		return nil, fmt.Errorf("opening source: %w", err)
+	}
+	if st.IsDir() {
+		if hasParquet(spec) {
+			return openParquetDir(spec, o)
+		}
+		return NewCSVDir(spec, csvOpts)
+	}
+	switch strings.ToLower(filepath.Ext(spec)) {
+	case ".parquet", ".parq", ".pq":
+		return openParquetFile(spec, o)
+	default:
+		return NewCSVFile(spec, csvOpts)
+	}
+}
+
+// hasParquet reports whether dir holds Parquet files, directly or in one
+// level of table folders.
+func hasParquet(dir string) bool {
+	for _, pattern := range []string{"*.parquet", "*/*.parquet"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, pattern)); len(m) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func openParquetDir(dir string, o OpenOptions) (Source, error) {
+	return NewParquetDir(dir, ParquetOptions{})
+}
+
+func openParquetFile(path string, o OpenOptions) (Source, error) {
+	return NewParquetFile(path, ParquetOptions{Table: o.Table})
+}
