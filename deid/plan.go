@@ -26,13 +26,13 @@ type Plan struct {
 // TablePlan is the plan for one table.
 type TablePlan struct {
 	Name    string
-	Source  sources.Table               // as the source describes it
-	Types   map[string]arrow.DataType   // declared types for untyped sources
-	In      *arrow.Schema               // the schema batches arrive in
-	Out     sources.Table               // the output table, with its schema and surviving keys
-	Columns []*ColumnPlan               // one per input column, in input order
-	Notes   []string                    // what the plan left out, e.g. a dropped foreign key
-	refs    map[string]int              // input column index by name
+	Source  sources.Table             // as the source describes it
+	Types   map[string]arrow.DataType // declared types for untyped sources
+	In      *arrow.Schema             // the schema batches arrive in
+	Out     sources.Table             // the output table, with its schema and surviving keys
+	Columns []*ColumnPlan             // one per input column, in input order
+	Notes   []string                  // what the plan left out, e.g. a dropped foreign key
+	refs    map[string]int            // input column index by name
 }
 
 // ColumnPlan is the rule for one column and the transform that applies it.
