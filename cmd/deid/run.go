@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deid/deid/deid"
+	"github.com/deid/deid/internal/pgconn"
 	"github.com/deid/deid/schemas"
 	"github.com/deid/deid/sinks"
 	"github.com/deid/deid/sources"
@@ -81,7 +82,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	started := time.Now()
 	audit := deid.NewAuditRecord("run")
 	audit.Version = toolVersion()
-	audit.Source, audit.Target = redact(o.from), redact(o.to)
+	audit.Source, audit.Target = pgconn.Redact(o.from), pgconn.Redact(o.to)
 	auditPath := o.audit
 	if auditPath == "" {
 		auditPath = os.Getenv("DEID_AUDIT_LOG")
