@@ -82,7 +82,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	started := time.Now()
 	audit := deid.NewAuditRecord("run")
 	audit.Version = toolVersion()
-	audit.Source, audit.Target = pgconn.Redact(o.from), pgconn.Redact(o.to)
+	audit.Source, audit.Target = showSpec(o.from), showSpec(o.to)
 	auditPath := o.audit
 	if auditPath == "" {
 		auditPath = os.Getenv("DEID_AUDIT_LOG")
@@ -296,4 +296,13 @@ func manifestPath(o runOptions) string {
 		return o.to + ".manifest.json"
 	}
 	return filepath.Join(o.to, "manifest.json")
+}
+
+// showSpec is a source or target as logs and audit records may show it:
+// database connection strings with their passwords masked, paths as they are.
+func showSpec(spec string) string {
+	if sources.IsPostgres(spec) || strings.Contains(spec, "=") {
+		return pgconn.Redact(spec)
+	}
+	return spec
 }
