@@ -26,7 +26,7 @@ type Manifest struct {
 	AsOf             string          `json:"as_of"`
 	Shard            string          `json:"shard,omitempty"`
 	Started          string          `json:"started,omitempty"`
-	Seconds          float64         `json:"seconds"`
+	Seconds          float64         `json:"seconds,omitempty"`
 	Tables           []TableManifest `json:"tables"`
 	Verification     any             `json:"verification,omitempty"`
 }
@@ -36,7 +36,7 @@ type TableManifest struct {
 	Name    string           `json:"name"`
 	RowsIn  int64            `json:"rows_in"`
 	RowsOut int64            `json:"rows_out"`
-	Seconds float64          `json:"seconds"`
+	Seconds float64          `json:"seconds,omitempty"`
 	Columns []ColumnManifest `json:"columns"`
 	Notes   []string         `json:"notes,omitempty"`
 }
