@@ -137,7 +137,8 @@ func TestBundledDemo(t *testing.T) {
 	if got := pc["state"].Keep; got != "state is allowed under Safe Harbor" {
 		t.Errorf("patients.state keep = %q", got)
 	}
-	if got := p.Tables["encounters"].Columns["diagnosis_code"].Keep; got != "ICD-10 code, not an identifier" {
+	dx := p.Tables["encounters"].Columns["diagnosis_code"]
+	if got := dx.Keep; got != "ICD-10 code, not an identifier" {
 		t.Errorf("encounters.diagnosis_code keep = %q", got)
 	}
 }

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/deid/deid/safeharbor"
 	"gopkg.in/yaml.v3"
@@ -170,85 +167,6 @@ func (d *decoder) parse(data []byte) *yaml.Node {
 		return nil
 	}
 	return root
-}
-
-// syntax records a YAML syntax error at its line.
-func (d *decoder) syntax(err error, data []byte) {
-	reported, msg := splitYAMLError(err)
-	d.ps.add(errorLine(data, reported, msg), "", "", "invalid YAML: %s", msg)
-}
-
-// errorLine returns the 1-based line of a syntax error. yaml.v3 reports most
-// errors one line early (the line before the enclosing block, counted from
-// 0), some on the right line, some with no line at all, and an unclosed
-// quote at the end of the file. errorLine parses prefixes of data to find
-// the first line at which the same error appears or, for an unclosed quote,
-// the line from which the quote stays open. It parses at most about 1 MiB in
-// all, so on a large file it may fall back to the reported line.
-func errorLine(data []byte, reported int, msg string) int {
-	var ends []int // ends[k-1] is the offset just past line k
-	for i, c := range data {
-		if c == '\n' {
-			ends = append(ends, i+1)
-		}
-	}
-	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
-		ends = append(ends, len(data))
-	}
-
-	budget := 1 << 20
-	same := func(k int) bool {
-		budget -= ends[k-1]
-		err := syntaxError(data[:ends[k-1]])
-		if err == nil {
-			return false
-		}
-		_, m := splitYAMLError(err)
-		return m == msg
-	}
-
-	if msg == "found unexpected end of stream" {
-		k := len(ends)
-		for k > 1 && budget > 0 && same(k-1) {
-			k--
-		}
-		return k
-	}
-	for k := max(reported-1, 1); k <= len(ends) && budget > 0; k++ {
-		if same(k) {
-			return k
-		}
-	}
-	return max(reported, 1)
-}
-
-// syntaxError parses data as decode does and returns its syntax error, if any.
-func syntaxError(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for range 2 {
-		var n yaml.Node
-		if err := dec.Decode(&n); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
-	return nil
-}
-
-// yamlLine matches the line yaml.v3 puts in most syntax errors.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// splitYAMLError returns the line a yaml.v3 error names (0 if none) and its
-// message without the prefix and line.
-func splitYAMLError(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return line, m[2]
-	}
-	return 0, strings.TrimPrefix(msg, "yaml: ")
 }
 
 // entries returns the keys of mapping n in order. It records non-string keys,

@@ -127,7 +127,8 @@ func TestDecodeErrors(t *testing.T) {
 		},
 		{
 			name: "reference of lists",
-			in:   "tables:\n  t:\n    columns:\n      a:\n        phi: date\n        reference:\n          - [b]\n",
+			in: "tables:\n  t:\n    columns:\n      a:\n        phi: date\n" +
+				"        reference:\n          - [b]\n",
 			want: []want{{7, "t", "a", "reference: expected a column name; found a list"}},
 		},
 		{
@@ -137,7 +138,8 @@ func TestDecodeErrors(t *testing.T) {
 		},
 		{
 			name: "duplicate column",
-			in:   "tables:\n  t:\n    columns:\n      a: {keep: x}\n      b: {keep: y}\n      a: {keep: z}\n",
+			in: "tables:\n  t:\n    columns:\n      a: {keep: x}\n      b: {keep: y}\n" +
+				"      a: {keep: z}\n",
 			want: []want{{6, "t", "", `duplicate key "a" (first at line 4)`}},
 		},
 		{
@@ -360,7 +362,8 @@ func TestRoundTrip(t *testing.T) {
 			if string(again) != string(out) {
 				t.Errorf("round trip changed the policy:\n%s\nthen\n%s", out, again)
 			}
-			if got, want := len(p2.Tables["patients"].Columns), len(p1.Tables["patients"].Columns); got != want {
+			got, want := len(p2.Tables["patients"].Columns), len(p1.Tables["patients"].Columns)
+			if got != want {
 				t.Errorf("patients has %d columns after the round trip, want %d", got, want)
 			}
 		})

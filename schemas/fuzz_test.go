@@ -10,7 +10,11 @@ import (
 // FuzzDecode checks that Decode never panics, that a failure is always a
 // non-empty *Problems, and that a decoded policy validates without panicking
 // and survives a round trip through yaml.Marshal. The seed corpus is in
-// testdata/fuzz/FuzzDecode; the bundled policies are added to it.
+// testdata/fuzz/FuzzDecode; the bundled policies are added to it. The seeds
+// are large enough that minimizing each new input takes the default minute;
+// run it with a short -fuzzminimizetime, e.g.
+//
+//	go test -run '^$' -fuzz FuzzDecode -fuzztime 2m -fuzzminimizetime 3s ./schemas/
 func FuzzDecode(f *testing.F) {
 	for _, name := range BundledNames() {
 		data, err := Bundled(name)

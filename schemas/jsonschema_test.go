@@ -49,7 +49,7 @@ func buildJSONSchema() []byte {
 					"in every table. Default: the kind's name.",
 			},
 			"fake": enum("Surrogate format, for the action surrogate.", FakeFormats),
-			"type": enum("Column type for untyped sources such as CSV.", Types),
+			"type": enum("Column type for untyped sources such as CSV.", ColumnTypes),
 			"reference": map[string]any{
 				"type":        "array",
 				"minItems":    1,

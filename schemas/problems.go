@@ -86,15 +86,6 @@ func (ps *Problems) err() error {
 	return ps
 }
 
-// quoteList formats names as `"a", "b", "c"` for messages.
-func quoteList[S ~string](names []S) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", string(n))
-	}
-	return strings.Join(q, ", ")
-}
-
 // plainList formats names as `a, b, c` for messages.
 func plainList[S ~string](names []S) string {
 	q := make([]string, len(names))

@@ -24,14 +24,17 @@ const (
 // Zip3Lists lists the values of zip3, the default first.
 var Zip3Lists = []string{Zip3Union, Zip3Census2020}
 
-// Types lists the column types a policy may declare with type.
-var Types = []string{"string", "int32", "int64", "float64", "bool", "date", "timestamp"}
+// ColumnTypes lists the column types a policy may declare with type.
+var ColumnTypes = []string{"string", "int32", "int64", "float64", "bool", "date", "timestamp"}
 
 // FakeFormats lists the surrogate formats a policy may choose with fake. The
 // tokenize package must generate every one of them.
 var FakeFormats = []string{
 	"full-name", "first-name", "last-name", "street", "city", "email", "phone", "fax",
 }
+
+// allActions caches Actions for the checks.
+var allActions = Actions()
 
 // Actions returns every action some kind allows under some profile, sorted.
 func Actions() []safeharbor.Action {
@@ -176,8 +179,8 @@ func (v *columnCheck) check(c *ColumnPolicy) {
 	if v.name == "" {
 		v.add("a column name is empty")
 	}
-	if c.Type != "" && !slices.Contains(Types, c.Type) {
-		v.add("type %q is unknown; types: %s", c.Type, plainList(Types))
+	if c.Type != "" && !slices.Contains(ColumnTypes, c.Type) {
+		v.add("type %q is unknown; types: %s", c.Type, plainList(ColumnTypes))
 	}
 
 	switch {
@@ -222,7 +225,7 @@ func (v *columnCheck) checkPHI(c *ColumnPolicy) {
 		v.checkAction(c)
 	}
 	action := c.Effective(v.profile)
-	known := v.profileOK && (c.Action == "" || slices.Contains(Actions(), c.Action))
+	known := v.profileOK && (c.Action == "" || slices.Contains(allActions, c.Action))
 
 	if c.Token != "" {
 		if known && action != safeharbor.Token && action != safeharbor.Surrogate {
@@ -249,10 +252,9 @@ func (v *columnCheck) checkPHI(c *ColumnPolicy) {
 }
 
 func (v *columnCheck) checkAction(c *ColumnPolicy) {
-	all := Actions()
-	if !slices.Contains(all, c.Action) {
+	if !slices.Contains(allActions, c.Action) {
 		v.add("action %q is unknown%s; actions: %s",
-			c.Action, didYouMean(string(c.Action), toStrings(all)), plainList(all))
+			c.Action, didYouMean(string(c.Action), toStrings(allActions)), plainList(allActions))
 		return
 	}
 	if !v.profileOK || safeharbor.Allowed(v.profile, c.PHI, c.Action) {

@@ -260,7 +260,8 @@ func TestCheckProblems(t *testing.T) {
 // TestValidateLines checks that Validate on a decoded policy locates
 // column problems by line and top-level problems without one.
 func TestValidateLines(t *testing.T) {
-	in := "profile: limited-data-set\ntables:\n  t:\n    columns:\n      zip: {phi: zip, action: top-code}\n"
+	in := "profile: limited-data-set\ntables:\n  t:\n    columns:\n" +
+		"      zip: {phi: zip, action: top-code}\n"
 	p, err := Decode([]byte(in), "policy.yaml")
 	if err != nil {
 		t.Fatal(err)
