@@ -21,9 +21,46 @@ type columnFunc func(b *batchCtx, in arrow.Array) (arrow.Array, error)
 
 // batchCtx is what a column transform may see of its batch.
 type batchCtx struct {
-	mem memory.Allocator
-	rec arrow.RecordBatch
-	buf []byte // scratch, reused across values
+	mem    memory.Allocator
+	rec    arrow.RecordBatch
+	buf    []byte                    // scratch, reused across values
+	caches map[*ColumnPlan]*intCache // per column, for one worker
+}
+
+// intCache remembers recent integer tokens of one column. Keys repeat a lot
+// in child tables (a patient's encounters, a provider's patients), and an
+// FF1 token costs ten AES blocks, so a small direct-mapped table pays off.
+// It lives in one worker's memory only and is never written anywhere.
+type intCache struct {
+	keys [intCacheSize]int64
+	vals [intCacheSize]int64
+	set  [intCacheSize]bool
+}
+
+const intCacheBits = 12
+const intCacheSize = 1 << intCacheBits
+
+func (b *batchCtx) cache(c *ColumnPlan) *intCache {
+	if b.caches == nil {
+		b.caches = map[*ColumnPlan]*intCache{}
+	}
+	ic := b.caches[c]
+	if ic == nil {
+		ic = new(intCache)
+		b.caches[c] = ic
+	}
+	return ic
+}
+
+// get returns the token of v, computing it with f on a miss.
+func (ic *intCache) get(v int64, f func(int64) int64) int64 {
+	h := uint64(v) * 0x9E3779B97F4A7C15 >> (64 - intCacheBits)
+	if ic.set[h] && ic.keys[h] == v {
+		return ic.vals[h]
+	}
+	t := f(v)
+	ic.keys[h], ic.vals[h], ic.set[h] = v, t, true
+	return t
 }
 
 // cellError locates a bad value at row i (0-based) of the batch.
@@ -93,21 +130,24 @@ func bindToken(c *ColumnPlan, env Env) error {
 		c.apply = func(b *batchCtx, a arrow.Array) (arrow.Array, error) {
 			in := a.(*array.Int64)
 			out := make([]int64, in.Len())
+			ic := b.cache(c)
 			for i := range out {
 				if in.IsValid(i) {
-					out[i] = d.Int64(in.Value(i))
+					out[i] = ic.get(in.Value(i), d.Int64)
 				}
 			}
 			return withNulls(b, a, array.NewInt64Data, arrow.Int64Traits.CastToBytes(out)), nil
 		}
 	case arrow.INT32:
+		int32Token := func(v int64) int64 { return int64(d.Int32(int32(v))) }
 		c.Note = "keyed FF1 bijection on int32, derived from the identifier; unique stays unique"
 		c.apply = func(b *batchCtx, a arrow.Array) (arrow.Array, error) {
 			in := a.(*array.Int32)
 			out := make([]int32, in.Len())
+			ic := b.cache(c)
 			for i := range out {
 				if in.IsValid(i) {
-					out[i] = d.Int32(in.Value(i))
+					out[i] = int32(ic.get(int64(in.Value(i)), int32Token))
 				}
 			}
 			return withNulls(b, a, array.NewInt32Data, arrow.Int32Traits.CastToBytes(out)), nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type runOptions struct {
 	asOf          string
 	deterministic bool
 	quiet         bool
+	cpuProfile    string
 }
 
 func newRunCmd(io stdio) *cobra.Command {
@@ -74,6 +76,8 @@ func newRunCmd(io stdio) *cobra.Command {
 	f.StringVar(&o.asOf, "as-of", "", "reference date YYYY-MM-DD for ages of 90 or more (default: the policy's, else today)")
 	f.BoolVar(&o.deterministic, "deterministic", false, "leave wall-clock times out of the manifest, so reruns give equal bytes")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log warnings and errors only")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -125,6 +129,13 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 		return err
 	}
 
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	prog := newProgress(io.err)
 	defer prog.finish()
 	res, err := deid.Run(ctx, src, dst, deid.Options{
@@ -305,4 +316,16 @@ func showSpec(spec string) string {
 		return pgconn.Redact(spec)
 	}
 	return spec
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
