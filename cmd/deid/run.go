@@ -206,11 +206,8 @@ func loadPolicy(name string) (*schemas.Policy, string, error) {
 	if err != nil {
 		return nil, "", usageError{fmt.Errorf("reading policy: %w", err)}
 	}
-	p, err := schemas.Decode(data, name)
+	p, err := schemas.Check(data, name)
 	if err != nil {
-		return nil, "", usageError{err}
-	}
-	if err := p.Validate(); err != nil {
 		return nil, "", usageError{err}
 	}
 	return p, schemas.Hash(data), nil
