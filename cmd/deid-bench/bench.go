@@ -195,6 +195,7 @@ func (b *bench) measureMode(ctx context.Context, m mode) []result {
 // fastest run's time and the largest peak memory, and removes out unless
 // -keep is set.
 func (b *bench) best(ctx context.Context, r result, out, prog string, args ...string) result {
+	var err error
 	for i := range b.cfg.runs {
 		if err := os.RemoveAll(out); err != nil {
 			r.err = err
@@ -202,7 +203,8 @@ func (b *bench) best(ctx context.Context, r result, out, prog string, args ...st
 		}
 		fmt.Fprintf(b.stderr, "%s %s: run %d of %d\n", r.mode, r.program, i+1, b.cfg.runs)
 		var stdout bytes.Buffer
-		m, err := measure(ctx, prog, args, &stdout, b.stderr)
+		var m measurement
+		m, err = measure(ctx, prog, args, &stdout, b.stderr)
 		if err != nil {
 			r.err = err
 			return r
@@ -219,6 +221,11 @@ func (b *bench) best(ctx context.Context, r result, out, prog string, args ...st
 			r.wall = m.wall
 		}
 		r.peakRSS = max(r.peakRSS, m.peakRSS)
+	}
+	// The output's size shows how much less a policy that drops columns
+	// writes than the floor, which copies everything.
+	if r.outBytes, err = inputBytes(out); err != nil {
+		r.err = err
 	}
 	if !b.cfg.keep {
 		r.err = errors.Join(r.err, os.RemoveAll(out))

@@ -109,9 +109,10 @@ func TestMeasureReportsTimeAndMemory(t *testing.T) {
 
 func TestPrintTable(t *testing.T) {
 	results := []result{
-		{mode: "csv", program: "floor", rows: 6000, bytes: 2e6, wall: 2 * time.Second, peakRSS: 8 << 20},
-		{mode: "csv", program: "deid", rows: 6000, bytes: 2e6, wall: 3 * time.Second,
-			peakRSS: 100 << 20, ratio: 1.5},
+		{mode: "csv", program: "floor", rows: 6000, bytes: 2e6, outBytes: 2e6,
+			wall: 2 * time.Second, peakRSS: 8 << 20},
+		{mode: "csv", program: "deid", rows: 6000, bytes: 2e6, outBytes: 5e5,
+			wall: 3 * time.Second, peakRSS: 100 << 20, ratio: 1.5},
 		{mode: "csv", program: "deid", rows: 6000, bytes: 2e6, err: errors.New("exit status 1")},
 	}
 	var b bytes.Buffer
@@ -120,9 +121,9 @@ func TestPrintTable(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	want := []string{
-		`mode\s+rows\s+MB in\s+seconds\s+rows/s\s+MB/s\s+peak RSS MiB\s+ratio to floor`,
-		`csv floor\s+6000\s+2\.0\s+2\.00\s+3000\s+1\.0\s+8\s+1\.00`,
-		`csv deid\s+6000\s+2\.0\s+3\.00\s+2000\s+0\.7\s+100\s+1\.50`,
+		`mode\s+rows\s+MB in\s+MB out\s+seconds\s+rows/s\s+MB/s\s+peak RSS MiB\s+ratio to floor`,
+		`csv floor\s+6000\s+2\.0\s+2\.0\s+2\.00\s+3000\s+1\.0\s+8\s+1\.00`,
+		`csv deid\s+6000\s+2\.0\s+0\.5\s+3\.00\s+2000\s+0\.7\s+100\s+1\.50`,
 		`csv deid\s+6000\s+2\.0\s+failed`,
 	}
 	if len(lines) != len(want) {

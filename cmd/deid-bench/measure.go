@@ -34,25 +34,27 @@ func measure(ctx context.Context, prog string, args []string, stdout, stderr io.
 
 // result is one row of the table.
 type result struct {
-	mode    string
-	program string // "floor" or "deid"
-	rows    int64
-	bytes   int64
-	wall    time.Duration
-	peakRSS int64
-	ratio   float64 // deid's wall time over the floor's; 0 for the floor
-	err     error
+	mode     string
+	program  string // "floor" or "deid"
+	rows     int64
+	bytes    int64 // input
+	outBytes int64
+	wall     time.Duration
+	peakRSS  int64
+	ratio    float64 // deid's wall time over the floor's; 0 for the floor
+	err      error
 }
 
 // printTable prints one line per result; failed runs show "failed".
 func printTable(w io.Writer, results []result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\trows\tMB in\tseconds\trows/s\tMB/s\tpeak RSS MiB\tratio to floor\t")
+	fmt.Fprintln(tw, "mode\trows\tMB in\tMB out\tseconds\trows/s\tMB/s\tpeak RSS MiB\t"+
+		"ratio to floor\t")
 	for _, r := range results {
 		name := r.mode + " " + r.program
 		mb := float64(r.bytes) / 1e6
 		if r.err != nil || r.wall == 0 {
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\tfailed\t\t\t\t\t\n", name, r.rows, mb)
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t\tfailed\t\t\t\t\t\n", name, r.rows, mb)
 			continue
 		}
 		secs := r.wall.Seconds()
@@ -63,8 +65,8 @@ func printTable(w io.Writer, results []result) error {
 				ratio = fmt.Sprintf("%.2f", r.ratio)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.2f\t%.0f\t%.1f\t%.0f\t%s\t\n",
-			name, r.rows, mb, secs, float64(r.rows)/secs, mb/secs,
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.1f\t%.0f\t%s\t\n",
+			name, r.rows, mb, float64(r.outBytes)/1e6, secs, float64(r.rows)/secs, mb/secs,
 			float64(r.peakRSS)/(1<<20), ratio)
 	}
 	return tw.Flush()
