@@ -56,6 +56,7 @@ type ColumnManifest struct {
 	InType                string `json:"type_in"`
 	OutType               string `json:"type_out,omitempty"`
 	TypeChanged           bool   `json:"type_changed,omitempty"`
+	TypeInferred          bool   `json:"type_inferred,omitempty"`
 	Note                  string `json:"note,omitempty"`
 }
 
@@ -108,7 +109,8 @@ func NewManifest(r *Result, info ManifestInfo) *Manifest {
 
 func columnManifest(c *ColumnPlan) ColumnManifest {
 	cm := ColumnManifest{Name: c.Name, Kind: string(c.Kind), Action: string(c.Action),
-		Reason: c.Reason, Domain: c.Domain, InType: c.InType.String(), Note: c.Note}
+		Reason: c.Reason, Domain: c.Domain, InType: c.InType.String(), Note: c.Note,
+		TypeInferred: c.Inferred}
 	if k, ok := safeharbor.Lookup(c.Kind); ok {
 		cm.Letter = k.Letter
 	}

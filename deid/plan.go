@@ -25,14 +25,15 @@ type Plan struct {
 
 // TablePlan is the plan for one table.
 type TablePlan struct {
-	Name    string
-	Source  sources.Table             // as the source describes it
-	Types   map[string]arrow.DataType // declared types for untyped sources
-	In      *arrow.Schema             // the schema batches arrive in
-	Out     sources.Table             // the output table, with its schema and surviving keys
-	Columns []*ColumnPlan             // one per input column, in input order
-	Notes   []string                  // what the plan left out, e.g. a dropped foreign key
-	refs    map[string]int            // input column index by name
+	Name     string
+	Source   sources.Table             // as the source describes it
+	Types    map[string]arrow.DataType // declared types for untyped sources
+	In       *arrow.Schema             // the schema batches arrive in
+	Out      sources.Table             // the output table, with its schema and surviving keys
+	Columns  []*ColumnPlan             // one per input column, in input order
+	Notes    []string                  // what the plan left out, e.g. a dropped foreign key
+	refs     map[string]int            // input column index by name
+	inferred map[string]bool           // columns whose type was guessed from the data
 }
 
 // ColumnPlan is the rule for one column and the transform that applies it.
@@ -48,6 +49,8 @@ type ColumnPlan struct {
 	OutType arrow.DataType // nil when the column is dropped
 	Note    string         // how to read the output, when it is not obvious
 	Refs    []int          // reference date columns, for birth dates
+	// Inferred is set when the input type was guessed from the data.
+	Inferred bool
 
 	apply columnFunc
 }
@@ -122,7 +125,7 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 	*TablePlan, []string) {
 	var problems []string
 	plan := &TablePlan{Name: t.Name, Source: t, Types: map[string]arrow.DataType{},
-		refs: map[string]int{}}
+		refs: map[string]int{}, inferred: map[string]bool{}}
 
 	// Declared types first: they decide the schema the batches arrive in.
 	fields := make([]arrow.Field, len(t.Schema.Fields()))
@@ -130,7 +133,15 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 		plan.refs[f.Name] = i
 		fields[i] = f
 		cp, ok := tp.Columns[f.Name]
-		if !ok || cp.Type == "" {
+		if !ok {
+			continue
+		}
+		if cp.Type == "" {
+			if dt := env.Inferred[t.Name][f.Name]; dt != nil && f.Type.ID() == arrow.STRING {
+				plan.Types[f.Name] = dt
+				plan.inferred[f.Name] = true
+				fields[i].Type = dt
+			}
 			continue
 		}
 		dt := declaredTypes[cp.Type]
@@ -161,6 +172,7 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 			problems = append(problems, err.Error())
 			continue
 		}
+		col.Inferred = plan.inferred[f.Name]
 		plan.Columns = append(plan.Columns, col)
 		if !col.Dropped() {
 			of := arrow.Field{Name: f.Name, Type: col.OutType, Nullable: f.Nullable}

@@ -29,6 +29,9 @@ type Env struct {
 	Tokenizer *tokenize.Tokenizer
 	Zip       safeharbor.ZipRule
 	AsOf      time.Time
+	// Inferred holds column types guessed from the data, by table and
+	// column, for columns the policy gives no type.
+	Inferred map[string]map[string]arrow.DataType
 }
 
 // Options configures a run.
@@ -42,6 +45,12 @@ type Options struct {
 	Tables int
 	// BatchRows is the batch size asked of the source; 0 is the source default.
 	BatchRows int
+	// InferTypes guesses the types of text columns that are kept, reduced to
+	// a year or top-coded, from their first InferRows rows (default
+	// DefaultInferRows), for sinks that keep types. Sources must allow a
+	// table to be opened twice.
+	InferTypes bool
+	InferRows  int
 	// Shard selects part of every table; the zero value is all of it.
 	Shard sources.Shard
 	// AsOf overrides the policy's as_of date; zero means the policy's, else today.
@@ -90,6 +99,15 @@ func Run(ctx context.Context, src sources.Source, dst sinks.Sink, o Options) (re
 	tables, err := src.Tables(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing source tables: %w", err)
+	}
+	if o.InferTypes {
+		rows := o.InferRows
+		if rows <= 0 {
+			rows = DefaultInferRows
+		}
+		if env.Inferred, err = inferTypes(ctx, src, o.Policy, tables, env, rows); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := NewPlan(o.Policy, tables, env)
 	if err != nil {
@@ -196,7 +214,7 @@ func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *Table
 				return nil
 			}
 			if err != nil {
-				return withTable(err, tp.Name)
+				return inferenceHint(withTable(err, tp.Name), tp)
 			}
 			j := job{rec: rec, firstRow: next, done: make(chan jobResult, 1)}
 			next += rec.NumRows()

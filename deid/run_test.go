@@ -262,3 +262,46 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatalf("err=%v committed=%v, want context.Canceled and nothing committed", err, sink.committed)
 	}
 }
+
+func TestRunInfersTypesOfKeptAndDateColumns(t *testing.T) {
+	p := testPolicy(t, `
+as_of: 2026-01-01
+tables:
+  t:
+    columns:
+      id:    {phi: record-id}
+      n:     {keep: "a count"}
+      code:  {keep: "a code with leading zeros"}
+      when:  {phi: service-date}
+      age:   {phi: age}
+`)
+	src := &memSource{tables: map[string][][]string{"t": {
+		{"id", "n", "code", "when", "age"},
+		{"17", "3", "007", "2020-05-06", "93"},
+		{"18", "", "010", "2021-01-02", "45"},
+	}}}
+	sink := newMemSink()
+	res, err := Run(context.Background(), src, sink, Options{Policy: p, Tokenizer: testTokenizer(t),
+		InferTypes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"id": "utf8", "n": "int64", "code": "utf8", "when": "date32", "age": "int64"}
+	for _, f := range sink.schemas["t"].Fields() {
+		if f.Type.String() != want[f.Name] {
+			t.Errorf("column %s: type %s, want %s", f.Name, f.Type, want[f.Name])
+		}
+	}
+	if got := sink.tables["t"][0][3]; got != "2020-01-01" {
+		t.Errorf("year-only date = %q, want 2020-01-01", got)
+	}
+	if got := sink.tables["t"][0][4]; got != "90" {
+		t.Errorf("top-coded age = %q, want 90", got)
+	}
+	m := NewManifest(res, ManifestInfo{})
+	for _, c := range m.Tables[0].Columns {
+		if inferred := c.Name == "n" || c.Name == "when" || c.Name == "age"; c.TypeInferred != inferred {
+			t.Errorf("column %s: type_inferred = %v, want %v", c.Name, c.TypeInferred, inferred)
+		}
+	}
+}

@@ -37,6 +37,7 @@ type runOptions struct {
 	deterministic bool
 	quiet         bool
 	cpuProfile    string
+	noInfer       bool
 }
 
 func newRunCmd(io stdio) *cobra.Command {
@@ -76,6 +77,7 @@ func newRunCmd(io stdio) *cobra.Command {
 	f.StringVar(&o.asOf, "as-of", "", "reference date YYYY-MM-DD for ages of 90 or more (default: the policy's, else today)")
 	f.BoolVar(&o.deterministic, "deterministic", false, "leave wall-clock times out of the manifest, so reruns give equal bytes")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log warnings and errors only")
+	f.BoolVar(&o.noInfer, "no-infer-types", false, "keep undeclared CSV columns as text when writing Parquet or PostgreSQL")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
 	_ = f.MarkHidden("cpuprofile")
 	return cmd
@@ -141,6 +143,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	res, err := deid.Run(ctx, src, dst, deid.Options{
 		Policy: cfg.policy, PolicyHash: cfg.policyHash, Tokenizer: cfg.tok,
 		Workers: o.workers, BatchRows: o.batchRows, AsOf: cfg.asOf,
+		InferTypes: !o.noInfer && inferTypes(o, cfg),
 		Log: log, Progress: prog.update,
 	})
 	if err != nil {
@@ -325,4 +328,15 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// inferTypes reports whether a run should guess column types: when text
+// columns from CSV files go to a sink that keeps types. Standard input can
+// be read only once, so it is never sampled.
+func inferTypes(o runOptions, c *runConfig) bool {
+	typedSink := sources.IsPostgres(o.to) || c.format(o) == string(sinks.FormatParquet) ||
+		strings.HasSuffix(strings.ToLower(o.to), ".parquet")
+	csvSource := o.from != "-" && !sources.IsPostgres(o.from) &&
+		!strings.HasSuffix(strings.ToLower(o.from), ".parquet") && !hasParquet(o.from)
+	return typedSink && csvSource
 }
