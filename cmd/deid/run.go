@@ -144,7 +144,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 		Policy: cfg.policy, PolicyHash: cfg.policyHash, Tokenizer: cfg.tok,
 		Workers: o.workers, BatchRows: o.batchRows, AsOf: cfg.asOf,
 		InferTypes: !o.noInfer && inferTypes(o, cfg),
-		Log: log, Progress: prog.update,
+		Log:        log, Progress: prog.update,
 	})
 	if err != nil {
 		return err
