@@ -106,7 +106,7 @@ func TestCSVReadsRFC4180(t *testing.T) {
 	}
 	want := [][]string{
 		{"1", "Doe, Jane", `says "hi"`, "Zürich"},
-		{"2", null, "two\nlines", null},
+		{"2", null, "two\r\nlines", null},
 		{"3", null, null, "東京"},
 		{"4", " padded ", "x\ry", "a\nb"},
 	}
