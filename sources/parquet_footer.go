@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -118,7 +119,29 @@ func openPQFile(table, path string) (f *os.File, rdr *file.Reader, err error) {
 		f.Close()
 		return nil, nil, pqIOError(table, path, "", err, pqReasonFooter)
 	}
+	pqDropArrowSchema(rdr)
 	return f, rdr, nil
+}
+
+// pqDropArrowSchema removes the Arrow schema a writer may store in the
+// footer (key ARROW:schema) before pqarrow sees it. arrow-go decodes it
+// without bounds checks, so a damaged one can ask for any amount of memory
+// and end the process. What it would add is known from the Parquet types
+// but for two details: a time zone other than UTC (the timestamp is read
+// in UTC, the same instants) and date64 (read as date32, the same days).
+func pqDropArrowSchema(rdr *file.Reader) {
+	md := rdr.MetaData()
+	if md == nil || md.FileMetaData == nil {
+		return
+	}
+	kvs := md.FileMetaData.KeyValueMetadata
+	kept := kvs[:0:0]
+	for _, kv := range kvs {
+		if kv != nil && kv.Key != "ARROW:schema" {
+			kept = append(kept, kv)
+		}
+	}
+	md.FileMetaData.KeyValueMetadata = kept
 }
 
 // pqCheckMagic tells a file that is not Parquet, or lost its end, from one
@@ -151,11 +174,13 @@ func pqCheckMagic(f *os.File, table, path string) error {
 	return nil
 }
 
-// pqIOError keeps an operating-system error, which names only a path and
-// an errno, and turns any other error into a fixed reason.
+// pqIOError keeps an operating-system error (a path and an errno, such as
+// EIO), and turns any other error into a fixed reason: a read at a bad
+// offset also comes as a *fs.PathError, but the file is at fault there.
 func pqIOError(table, path, column string, err error, reason string) error {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	var errno syscall.Errno
+	if errors.As(err, &pe) && errors.As(pe.Err, &errno) {
 		return fmt.Errorf("reading table %q: %w", table, pe)
 	}
 	return &dataerr.Error{Table: table, File: path, Column: column, Rule: pqRule, Reason: reason}
