@@ -17,7 +17,8 @@ import (
 // Policy, TablePolicy and ColumnPolicy; a test checks this.
 var (
 	policyKeys = []string{"version", "profile", "data_use_agreement", "as_of", "zip3", "tables"}
-	tableKeys  = []string{"columns"}
+	tableKeys  = []string{"columns", "subject", "link"}
+	linkKeys   = []string{"column", "to"}
 	columnKeys = []string{"phi", "keep", "action", "token", "fake", "type", "reference"}
 )
 
@@ -247,14 +248,42 @@ func (d *decoder) tables(e entry) map[string]*TablePolicy {
 			continue
 		}
 		for _, ce := range d.entries(te.val, te.key, "") {
-			if ce.key != "columns" {
+			switch ce.key {
+			case "columns":
+				t.Columns = d.columns(ce, te.key)
+			case "subject":
+				t.Subject = d.str(ce, te.key, "")
+			case "link":
+				t.Link = d.link(ce, te.key)
+			default:
 				d.unknown(ce, te.key, "", tableKeys)
-				continue
 			}
-			t.Columns = d.columns(ce, te.key)
 		}
 	}
 	return tables
+}
+
+// link decodes a table's link, a mapping such as
+// {column: encounter_id, to: encounters.encounter_id}.
+func (d *decoder) link(e entry, table string) *Link {
+	if e.val.Kind != yaml.MappingNode {
+		d.ps.add(e.line, table, "", "link: expected a mapping such as "+
+			"{column: encounter_id, to: encounters.encounter_id}; found %s", describe(e.val))
+		return nil
+	}
+	l := &Link{Line: e.line}
+	for _, f := range d.entries(e.val, table, "") {
+		switch f.key {
+		case "column":
+			l.Column = d.str(f, table, "")
+		case "to":
+			l.To = d.str(f, table, "")
+		default:
+			d.ps.add(f.line, table, "", "link: unknown key %q%s; known keys: %s",
+				f.key, didYouMean(f.key, linkKeys), plainList(linkKeys))
+		}
+	}
+	return l
 }
 
 func (d *decoder) columns(e entry, table string) map[string]*ColumnPolicy {

@@ -75,6 +75,26 @@ func buildJSONSchema() []byte {
 				"additionalProperties": map[string]any{"$ref": "#/$defs/column"},
 				"description":          "Every column of the table, by name, with its rule.",
 			},
+			"subject": str("A tokenised column whose values are the table's rows: the " +
+				"table lists the subjects of that column's token domain, and --limit " +
+				"counts subjects here."),
+			"link": map[string]any{"$ref": "#/$defs/link"},
+		},
+	}
+	link := map[string]any{
+		"type":                 "object",
+		"additionalProperties": false,
+		"required":             []string{"column", "to"},
+		"description": "How a subset reaches the table through another one: a row is " +
+			"kept when its column's value is among the values of to in the kept rows " +
+			"of that table.",
+		"properties": map[string]any{
+			"column": str("The column of this table."),
+			"to": map[string]any{
+				"type":        "string",
+				"pattern":     "^.+\\.[^.]+$",
+				"description": "The other side, as table.column.",
+			},
 		},
 	}
 
@@ -114,6 +134,7 @@ func buildJSONSchema() []byte {
 		"$defs": map[string]any{
 			"table":  table,
 			"column": column,
+			"link":   link,
 			"kind": enum("Identifier kind of 45 CFR 164.514(b)(2)(i). "+
 				strings.Join(kindHelp, "; ")+".", kinds),
 			"action": enum("Action overriding the profile's default for the kind; each "+
@@ -199,6 +220,7 @@ func TestJSONSchemaKeys(t *testing.T) {
 		{"policy", Policy{}, doc.Properties, policyKeys},
 		{"table", TablePolicy{}, doc.Defs["table"].Properties, tableKeys},
 		{"column", ColumnPolicy{}, doc.Defs["column"].Properties, columnKeys},
+		{"link", Link{}, doc.Defs["link"].Properties, linkKeys},
 	}
 	for _, tt := range tests {
 		tags := yamlTags(t, tt.typ)

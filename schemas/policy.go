@@ -5,7 +5,11 @@
 // source before any row is read.
 package schemas
 
-import "github.com/deid/deid/safeharbor"
+import (
+	"strings"
+
+	"github.com/deid/deid/safeharbor"
+)
 
 // Policy is a decoded policy file.
 type Policy struct {
@@ -27,12 +31,47 @@ type Policy struct {
 	Tables map[string]*TablePolicy `yaml:"tables" json:"tables"`
 }
 
-// TablePolicy classifies the columns of one table.
+// TablePolicy classifies the columns of one table, and says how a subset
+// (deid run --sample or --limit) reaches its rows.
 type TablePolicy struct {
 	// Columns maps a column name to its rule.
 	Columns map[string]*ColumnPolicy `yaml:"columns" json:"columns"`
+	// Subject names a tokenised column whose values are the table's rows:
+	// the table lists the subjects of that column's token domain, one per
+	// row (patients for the domain patient). --limit counts subjects here,
+	// and in a subset this column alone decides which rows are kept.
+	Subject string `yaml:"subject,omitempty" json:"subject,omitempty"`
+	// Link ties the table to another one for subsets: a row is kept when
+	// its Link.Column value is among the values of Link.To in the kept rows
+	// of that table. Without it, a table with no column in a sampled token
+	// domain is kept whole.
+	Link *Link `yaml:"link,omitempty" json:"link,omitempty"`
 	// Line is where the table starts in the policy file.
 	Line int `yaml:"-" json:"-"`
+}
+
+// Link is how a subset reaches a table through another table: a child
+// through its parent (diagnoses.encounter_id to encounters.encounter_id),
+// or a reference table through the rows that use it (providers.provider_id
+// to encounters.provider_id).
+type Link struct {
+	// Column is the column of the linked table.
+	Column string `yaml:"column" json:"column"`
+	// To is "table.column", the other side; the last dot separates the
+	// table from the column, so a table may be schema-qualified.
+	To string `yaml:"to" json:"to"`
+	// Line is where the link is in the policy file.
+	Line int `yaml:"-" json:"-"`
+}
+
+// Target splits To into the other table and its column. Both are empty
+// when To has no dot with text on each side.
+func (l *Link) Target() (table, column string) {
+	i := strings.LastIndexByte(l.To, '.')
+	if i <= 0 || i == len(l.To)-1 {
+		return "", ""
+	}
+	return l.To[:i], l.To[i+1:]
 }
 
 // ColumnPolicy is the rule for one column: exactly one of PHI and Keep is set.

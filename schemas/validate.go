@@ -116,6 +116,96 @@ func validate(p *Policy, top map[string]int, ps *Problems) {
 			cv.check(t.Columns[col])
 		}
 	}
+	validateSubsets(p, profile, ps)
+}
+
+// validateSubsets checks the subject and link of every table: that they
+// name columns that exist, that a domain lists its subjects in one table,
+// and that links form no cycle.
+func validateSubsets(p *Policy, profile safeharbor.Profile, ps *Problems) {
+	subjects := map[string]string{} // token domain -> table
+	for _, name := range sortedKeys(p.Tables) {
+		t := p.Tables[name]
+		if t == nil {
+			continue
+		}
+		if t.Subject != "" {
+			validateSubject(name, t, profile, subjects, ps)
+		}
+		if t.Link != nil {
+			validateLink(p, name, t, ps)
+		}
+	}
+
+	for _, name := range sortedKeys(p.Tables) {
+		path := []string{name}
+		for t := p.Tables[name]; t != nil && t.Link != nil; {
+			next, _ := t.Link.Target()
+			if next == name && len(path) > 1 && name == slices.Min(path) { // once per cycle
+				ps.add(p.Tables[name].Link.Line, name, "", "link: the tables %s form a "+
+					"cycle, so no table of it could be cut down first",
+					strings.Join(append(path, name), " -> "))
+				break
+			}
+			if slices.Contains(path, next) {
+				break // a cycle, reported from its first table by name
+			}
+			path = append(path, next)
+			t = p.Tables[next]
+		}
+	}
+}
+
+func validateSubject(name string, t *TablePolicy, profile safeharbor.Profile,
+	subjects map[string]string, ps *Problems) {
+	c, ok := t.Columns[t.Subject]
+	switch {
+	case !ok:
+		ps.add(t.Line, name, "", "subject %q is not a column of the table%s",
+			t.Subject, didYouMean(t.Subject, sortedKeys(t.Columns)))
+		return
+	case c == nil || c.Keep != "" || c.Effective(profile) != safeharbor.Token:
+		ps.add(t.Line, name, "", "subject %q must be a tokenised column (action token): "+
+			"its token domain names the subjects", t.Subject)
+		return
+	}
+	domain := c.Domain()
+	if other, dup := subjects[domain]; dup {
+		ps.add(t.Line, name, "", "subject: table %q already lists the subjects of token "+
+			"domain %q; a domain has one subject table", other, domain)
+		return
+	}
+	subjects[domain] = name
+}
+
+func validateLink(p *Policy, name string, t *TablePolicy, ps *Problems) {
+	l := t.Link
+	if l.Column == "" {
+		ps.add(l.Line, name, "", "link: column is missing; name the column of this table "+
+			"that links it")
+	} else if _, ok := t.Columns[l.Column]; !ok {
+		ps.add(l.Line, name, "", "link: column %q is not a column of the table%s",
+			l.Column, didYouMean(l.Column, sortedKeys(t.Columns)))
+	}
+
+	table, column := l.Target()
+	other := p.Tables[table]
+	switch {
+	case l.To == "":
+		ps.add(l.Line, name, "", "link: to is missing; write it as table.column")
+	case table == "":
+		ps.add(l.Line, name, "", "link: to %q is not of the form table.column", l.To)
+	case table == name:
+		ps.add(l.Line, name, "", "link: to %q names the table itself", l.To)
+	case other == nil:
+		ps.add(l.Line, name, "", "link: to %q names table %q, which is not in the policy%s",
+			l.To, table, didYouMean(table, sortedKeys(p.Tables)))
+	default:
+		if _, ok := other.Columns[column]; !ok {
+			ps.add(l.Line, name, "", "link: to %q names column %q, which is not a column "+
+				"of table %q%s", l.To, column, table, didYouMean(column, sortedKeys(other.Columns)))
+		}
+	}
 }
 
 // validateTop checks the top-level keys and returns the effective profile
