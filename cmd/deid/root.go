@@ -21,7 +21,8 @@ func newRootCmd(io stdio) *cobra.Command {
 	root.SetErr(io.err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
-	root.AddCommand(newRunCmd(io), newKeygenCmd(io), newDemoCmd(io), newVersionCmd(io))
+	root.AddCommand(newRunCmd(io), newKeygenCmd(io), newDemoCmd(io), newVersionCmd(io),
+		newScanCmd(io), newVerifyCmd(io))
 	return root
 }
 
