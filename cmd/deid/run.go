@@ -38,6 +38,7 @@ type runOptions struct {
 	quiet         bool
 	cpuProfile    string
 	noInfer       bool
+	verify        bool
 }
 
 func newRunCmd(io stdio) *cobra.Command {
@@ -77,6 +78,7 @@ func newRunCmd(io stdio) *cobra.Command {
 	f.StringVar(&o.asOf, "as-of", "", "reference date YYYY-MM-DD for ages of 90 or more (default: the policy's, else today)")
 	f.BoolVar(&o.deterministic, "deterministic", false, "leave wall-clock times out of the manifest, so reruns give equal bytes")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log warnings and errors only")
+	f.BoolVar(&o.verify, "verify", false, "verify the output when done and record the result in the manifest (exit 3 on findings)")
 	f.BoolVar(&o.noInfer, "no-infer-types", false, "keep undeclared CSV columns as text when writing Parquet or PostgreSQL")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
 	_ = f.MarkHidden("cpuprofile")
@@ -114,6 +116,11 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	cfg, err := loadRunConfig(o)
 	if err != nil {
 		return err
+	}
+	if o.verify {
+		if err := verifiable(o); err != nil {
+			return err
+		}
 	}
 	audit.PolicyHash, audit.Profile = cfg.policyHash, string(cfg.policy.Profile)
 	audit.KeyID = cfg.tok.KeyID()
@@ -156,13 +163,23 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 		Zip3List: cfg.policy.Zip3, DataUseAgreement: cfg.policy.DataUseAgreement,
 		Deterministic: o.deterministic,
 	})
+	var found error
+	if o.verify {
+		rep, err := verifyRun(ctx, o, cfg, m, io)
+		if err != nil {
+			return err
+		}
+		if !rep.Clean {
+			found = findingsError{len(rep.Findings)}
+		}
+	}
 	if path := manifestPath(o); path != "" {
 		if err := m.WriteFile(path); err != nil {
 			return err
 		}
 		log.Info("manifest written", "path", path)
 	}
-	return nil
+	return found
 }
 
 // runConfig is everything run needs that comes from flags and files.
