@@ -25,6 +25,8 @@ type Manifest struct {
 	Zip3List         string          `json:"zip3_list"`
 	AsOf             string          `json:"as_of"`
 	Shard            string          `json:"shard,omitempty"`
+	Parts            int             `json:"parts,omitempty"`
+	Subset           *SubsetManifest `json:"subset,omitempty"`
 	Started          string          `json:"started,omitempty"`
 	Seconds          float64         `json:"seconds,omitempty"`
 	Tables           []TableManifest `json:"tables"`
@@ -36,6 +38,7 @@ type TableManifest struct {
 	Name    string           `json:"name"`
 	RowsIn  int64            `json:"rows_in"`
 	RowsOut int64            `json:"rows_out"`
+	Subset  string           `json:"subset,omitempty"`
 	Seconds float64          `json:"seconds,omitempty"`
 	Columns []ColumnManifest `json:"columns"`
 	Notes   []string         `json:"notes,omitempty"`
@@ -79,7 +82,7 @@ func NewManifest(r *Result, info ManifestInfo) *Manifest {
 		PolicyHash: info.PolicyHash, KeyID: info.KeyID,
 		CensusVintage: safeharbor.CensusVintage, Zip3List: info.Zip3List,
 		AsOf: r.Plan.AsOf.Format(time.DateOnly), Shard: info.Shard,
-		DataUseAgreement: info.DataUseAgreement,
+		DataUseAgreement: info.DataUseAgreement, Subset: r.Subset.manifest(),
 	}
 	switch r.Plan.Profile {
 	case safeharbor.LimitedDataSet:
@@ -95,7 +98,8 @@ func NewManifest(r *Result, info ManifestInfo) *Manifest {
 
 	for i, tp := range r.Plan.Tables {
 		tr := r.Tables[i]
-		tm := TableManifest{Name: tp.Name, RowsIn: tr.RowsIn, RowsOut: tr.RowsOut, Notes: tp.Notes}
+		tm := TableManifest{Name: tp.Name, RowsIn: tr.RowsIn, RowsOut: tr.RowsOut, Notes: tp.Notes,
+			Subset: tp.Subset}
 		if !info.Deterministic {
 			tm.Seconds = tr.Seconds
 		}

@@ -32,6 +32,7 @@ type TablePlan struct {
 	Out      sources.Table             // the output table, with its schema and surviving keys
 	Columns  []*ColumnPlan             // one per input column, in input order
 	Notes    []string                  // what the plan left out, e.g. a dropped foreign key
+	Subset   string                    // how a subset run chooses the rows; empty otherwise
 	refs     map[string]int            // input column index by name
 	inferred map[string]bool           // columns whose type was guessed from the data
 }

@@ -53,6 +53,10 @@ type Options struct {
 	InferRows  int
 	// Shard selects part of every table; the zero value is all of it.
 	Shard sources.Shard
+	// Subset keeps the rows of some subjects only; the zero value keeps all.
+	// Limits and policy links need first passes over whole tables, so the
+	// source must allow a table to be opened more than once.
+	Subset Subset
 	// AsOf overrides the policy's as_of date; zero means the policy's, else today.
 	AsOf time.Time
 	// Log receives progress at info level; rows are never logged. Nil is silent.
@@ -65,6 +69,7 @@ type Options struct {
 // Result says what a run did, for the manifest.
 type Result struct {
 	Plan     *Plan
+	Subset   Subset // as in Options
 	Tables   []TableResult
 	Started  time.Time
 	Finished time.Time
@@ -113,8 +118,13 @@ func Run(ctx context.Context, src sources.Source, dst sinks.Sink, o Options) (re
 	if err != nil {
 		return nil, err
 	}
+	filters, err := prepareSubset(ctx, src, plan, o)
+	if err != nil {
+		return nil, err
+	}
 
-	res = &Result{Plan: plan, Started: started, Tables: make([]TableResult, len(plan.Tables))}
+	res = &Result{Plan: plan, Subset: o.Subset, Started: started,
+		Tables: make([]TableResult, len(plan.Tables))}
 	g, gctx := errgroup.WithContext(ctx)
 	limit := o.Tables
 	if limit <= 0 {
@@ -123,7 +133,7 @@ func Run(ctx context.Context, src sources.Source, dst sinks.Sink, o Options) (re
 	g.SetLimit(limit)
 	for i, tp := range plan.Tables {
 		g.Go(func() error {
-			tr, err := runTable(gctx, src, dst, tp, o)
+			tr, err := runTable(gctx, src, dst, tp, filters[tp.Name], o)
 			res.Tables[i] = tr
 			return err
 		})
@@ -175,9 +185,10 @@ type jobResult struct {
 
 // runTable streams one table: a reader goroutine, a pool of transform
 // workers, and a writer that takes results in input order. Channels are
-// bounded, so at most about 3×workers batches are in memory.
+// bounded, so at most about 3×workers batches are in memory. A non-nil
+// filter drops the rows a subset does not keep before they are transformed.
 func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *TablePlan,
-	o Options) (TableResult, error) {
+	filter *rowFilter, o Options) (TableResult, error) {
 	start := time.Now()
 	tr := TableResult{Name: tp.Name}
 	workers := o.Workers
@@ -231,8 +242,12 @@ func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *Table
 	for range workers {
 		g.Go(func() error {
 			b := &batchCtx{mem: memory.DefaultAllocator}
+			var st *filterState
+			if filter != nil {
+				st = filter.newState()
+			}
 			for j := range jobs {
-				out, err := tp.transform(b, j.rec, j.firstRow)
+				out, err := tp.filterTransform(b, filter, st, j.rec, j.firstRow)
 				j.rec.Release()
 				j.done <- jobResult{rec: out, err: err}
 			}
@@ -249,6 +264,9 @@ func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *Table
 			}
 			if jr.err != nil {
 				return jr.err
+			}
+			if jr.rec == nil {
+				continue // a subset kept no row of the batch
 			}
 			err := w.Write(gctx, jr.rec)
 			rowsOut.Add(jr.rec.NumRows())
