@@ -1,11 +1,13 @@
 package sinks
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -21,11 +23,11 @@ type cellFunc func(b []byte, i int) []byte
 func csvCells(a arrow.Array, q *csvQuoter) (cellFunc, error) {
 	switch a := a.(type) {
 	case *array.String:
-		return func(b []byte, i int) []byte { return q.appendField(b, a.Value(i)) }, nil
+		return func(b []byte, i int) []byte { return q.appendString(b, a.Value(i)) }, nil
 	case *array.LargeString:
-		return func(b []byte, i int) []byte { return q.appendField(b, a.Value(i)) }, nil
+		return func(b []byte, i int) []byte { return q.appendString(b, a.Value(i)) }, nil
 	case *array.StringView:
-		return func(b []byte, i int) []byte { return q.appendField(b, a.Value(i)) }, nil
+		return func(b []byte, i int) []byte { return q.appendString(b, a.Value(i)) }, nil
 	case *array.Binary:
 		return base64Cells(a.Value), nil
 	case *array.LargeBinary:
@@ -188,6 +190,7 @@ func floorDiv(a, b int64) int64 {
 // that an empty string differs from a null, which is written as nothing).
 type csvQuoter struct {
 	comma byte
+	pat   uint64 // comma in every byte
 	// plainNeedsCheck is set when the delimiter can occur in the text of a
 	// number, date or time, which then needs the same check as a string.
 	plainNeedsCheck bool
@@ -197,64 +200,86 @@ func newCSVQuoter(comma byte) *csvQuoter {
 	plain := comma >= '0' && comma <= '9' || comma >= 'a' && comma <= 'z' ||
 		comma >= 'A' && comma <= 'Z' || comma == '-' || comma == '+' || comma == '.' ||
 		comma == ':' || comma == '/' || comma == '='
-	return &csvQuoter{comma: comma, plainNeedsCheck: plain}
+	return &csvQuoter{comma: comma, pat: swarLo * uint64(comma), plainNeedsCheck: plain}
 }
 
-// needsQuote reports whether s must be quoted.
-func (q *csvQuoter) needsQuote(s string) bool {
-	if len(s) == 0 {
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// special has the high bit set in each byte of x (eight bytes of text) that
+// is the delimiter, a quote, CR or LF, and possibly in bytes above one; it
+// is zero exactly when there is none (the classic SWAR zero-byte test).
+func (q *csvQuoter) special(x uint64) uint64 {
+	zero := func(y uint64) uint64 { return (y - swarLo) &^ y & swarHi }
+	return zero(x^q.pat) | zero(x^(swarLo*'"')) | zero(x^(swarLo*'\n')) | zero(x^(swarLo*'\r'))
+}
+
+// needsQuote reports whether v must be quoted. It reads eight bytes at a
+// time, and reads a short tail as a whole word when v's capacity allows.
+func (q *csvQuoter) needsQuote(v []byte) bool {
+	n := len(v)
+	if n == 0 {
 		return true
 	}
-	const lo = 0x0101010101010101
-	comma := lo * uint64(q.comma)
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if hasByte(x, comma) || hasByte(x, lo*'"') || hasByte(x, lo*'\n') || hasByte(x, lo*'\r') {
+	for ; i+8 <= n; i += 8 {
+		if q.special(binary.LittleEndian.Uint64(v[i:])) != 0 {
 			return true
 		}
 	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c == q.comma || c == '"' || c == '\n' || c == '\r' {
+	if i == n {
+		return false
+	}
+	if cap(v)-i >= 8 {
+		// Bytes past the tail are masked off; a false bit only appears
+		// above a true one, so masking keeps the answer exact.
+		x := binary.LittleEndian.Uint64(v[i : i+8])
+		return q.special(x)&(1<<(8*(n-i))-1) != 0
+	}
+	for ; i < n; i++ {
+		if c := v[i]; c == q.comma || c == '"' || c == '\n' || c == '\r' {
 			return true
 		}
 	}
 	return false
 }
 
-// hasByte reports whether any byte of x equals the byte repeated in pat
-// (the classic SWAR zero-byte test).
-func hasByte(x, pat uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	y := x ^ pat
-	return (y-lo)&^y&hi != 0
+// appendField appends v, quoted when it must be.
+func (q *csvQuoter) appendField(b, v []byte) []byte {
+	if !q.needsQuote(v) {
+		return append(b, v...)
+	}
+	return appendQuoted(b, v)
 }
 
-// appendField appends s, quoted when it must be.
-func (q *csvQuoter) appendField(b []byte, s string) []byte {
-	if !q.needsQuote(s) {
-		return append(b, s...)
-	}
+// appendString appends s, quoted when it must be.
+func (q *csvQuoter) appendString(b []byte, s string) []byte {
+	return q.appendField(b, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// appendQuoted appends v between quotes, doubling the quotes in it.
+func appendQuoted(b, v []byte) []byte {
 	b = append(b, '"')
 	for {
-		j := strings.IndexByte(s, '"')
+		j := bytes.IndexByte(v, '"')
 		if j < 0 {
 			break
 		}
-		b = append(b, s[:j+1]...)
+		b = append(b, v[:j+1]...)
 		b = append(b, '"')
-		s = s[j+1:]
+		v = v[j+1:]
 	}
-	b = append(b, s...)
+	b = append(b, v...)
 	return append(b, '"')
 }
 
 // requote quotes b[start:] in place when it must be quoted.
 func (q *csvQuoter) requote(b []byte, start int) []byte {
-	if !q.needsQuote(string(b[start:])) {
+	if !q.needsQuote(b[start:len(b):len(b)]) {
 		return b
 	}
-	field := string(b[start:])
-	return q.appendField(b[:start], field)
+	field := bytes.Clone(b[start:])
+	return appendQuoted(b[:start], field)
 }

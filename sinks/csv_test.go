@@ -483,3 +483,29 @@ func TestCSVSinkCreateErrors(t *testing.T) {
 		t.Error("LF as delimiter: no error")
 	}
 }
+
+func TestCSVNeedsQuote(t *testing.T) {
+	naive := func(v []byte, comma byte) bool {
+		return len(v) == 0 || bytes.ContainsAny(v, "\"\r\n"+string(comma))
+	}
+	alphabet := []byte("a ,;\"\r\n\x7f\xff\x01\x00é")
+	for _, comma := range []byte{',', ';', '\t'} {
+		q := newCSVQuoter(comma)
+		// Every short value, at every position of a larger buffer, so that
+		// both the word loop and the masked tail are exercised.
+		buf := make([]byte, 64)
+		for n := 0; n <= 20; n++ {
+			for trial := range 400 {
+				for i := range buf {
+					buf[i] = alphabet[(i*7+trial*13+n)%len(alphabet)]
+				}
+				for _, start := range []int{0, 3, 64 - n} {
+					v := buf[start : start+n]
+					if got, want := q.needsQuote(v), naive(v, comma); got != want {
+						t.Fatalf("needsQuote(%q, comma %q) = %v, want %v", v, comma, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -115,3 +115,24 @@ func readAllBatches(tb testing.TB, path string, types DataTypes) int64 {
 		rec.Release()
 	}
 }
+
+// BenchmarkCSVScanner splits the same file into records, building nothing.
+func BenchmarkCSVScanner(b *testing.B) {
+	path := benchCSV(b, 100_000)
+	b.SetBytes(fileSize(b, path))
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := newCSVScanner(f, ',', csvBufSize)
+		for {
+			if _, _, _, err := sc.record(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+		f.Close()
+	}
+}

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -66,7 +67,13 @@ func (r *csvReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return nil, r.err
 		}
 		for i, sp := range fields {
-			if !r.cols[i].append(n, base[sp.start:sp.end]) {
+			c := r.cols[i]
+			f := base[sp.start:sp.end]
+			if c.kind == kindString {
+				c.appendString(n, f)
+				continue
+			}
+			if !c.append(n, f) {
 				r.err = r.dataError(line, r.cols[i].name, "type",
 					"value is not a valid "+r.cols[i].typeName)
 				return nil, r.err
@@ -193,7 +200,7 @@ func (c *csvColumn) reset(n int) {
 	switch c.kind {
 	case kindString:
 		c.offsets = make([]int32, n+1)
-		c.data = make([]byte, c.hint+c.hint/8+64)
+		c.data = make([]byte, max(c.hint+c.hint/8, 16*n)+16)
 		c.dlen = 0
 	case kindInt32, kindDate32:
 		c.i32 = make([]int32, n)
@@ -209,22 +216,8 @@ func (c *csvColumn) reset(n int) {
 // append adds field f as row i and reports false when f does not parse as
 // the column's type.
 func (c *csvColumn) append(i int, f []byte) bool {
-	// Strings are the common case: this path writes no pointer unless the
-	// data buffer must grow, so it never runs a write barrier.
 	if c.kind == kindString {
-		if len(f) > 0 {
-			if c.dlen+len(f) > len(c.data) {
-				c.data = append(c.data[:c.dlen], f...)
-				c.data = c.data[:cap(c.data)]
-			} else {
-				copy(c.data[c.dlen:], f)
-			}
-			c.dlen += len(f)
-			c.valid[i>>3] |= 1 << (i & 7)
-		} else {
-			c.nulls++
-		}
-		c.offsets[i+1] = int32(c.dlen)
+		c.appendString(i, f)
 		return true
 	}
 	if len(f) == 0 {
@@ -276,6 +269,35 @@ func (c *csvColumn) append(i int, f []byte) bool {
 	}
 	c.valid[i>>3] |= 1 << (i & 7)
 	return true
+}
+
+// appendString adds f as row i of a string column. It is the hot path of
+// the reader: it writes no pointer unless the data buffer must grow, so it
+// never runs a write barrier, and it copies a short field as two 8-byte
+// words instead of calling memmove. Those words may carry bytes past the
+// field; they land past the column's used length and are overwritten by the
+// next field or never read.
+func (c *csvColumn) appendString(i int, f []byte) {
+	n := len(f)
+	if n == 0 {
+		c.nulls++
+		c.offsets[i+1] = int32(c.dlen)
+		return
+	}
+	switch {
+	case n <= 16 && cap(f) >= 16 && c.dlen+16 <= len(c.data):
+		src, dst := f[:16], c.data[c.dlen:c.dlen+16]
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+		binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
+	case c.dlen+n <= len(c.data):
+		copy(c.data[c.dlen:], f)
+	default:
+		c.data = append(c.data[:c.dlen], f...)
+		c.data = c.data[:cap(c.data)]
+	}
+	c.dlen += n
+	c.valid[i>>3] |= 1 << (i & 7)
+	c.offsets[i+1] = int32(c.dlen)
 }
 
 // build returns the column's first n rows as an array.

@@ -199,10 +199,10 @@ func (s *csvScanner) parse() (fields []span, line int64, more bool, err error) {
 // and writes no pointer, so it never runs a write barrier.
 func (s *csvScanner) split(p, end int) int {
 	const lo, hi7, hi = 0x0101010101010101, 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	if need := end - p + 1; len(s.spans) < need {
-		s.spans = make([]span, max(need, 2*len(s.spans)))
+	if need := end - p + 1; cap(s.spans) < need {
+		s.spans = make([]span, max(need, 2*cap(s.spans)))
 	}
-	spans := s.spans
+	spans := s.spans[:cap(s.spans)]
 	comma := lo * uint64(s.comma)
 	n, from := 0, p
 	j := p
@@ -290,7 +290,7 @@ func (s *csvScanner) parseQuoted(p int) (fields []span, line int64, more bool, e
 				sc, ln = appendQuoted(sc, buf[q:c], ln)
 
 				if c+1 == len(buf) {
-					f = append(f, span{from, int32(len(sc))})
+					f, sc = endField(f, sc, from)
 					return s.finish(f, sc, start, ln, len(buf))
 				}
 				switch b := buf[c+1]; {
@@ -299,19 +299,19 @@ func (s *csvScanner) parseQuoted(p int) (fields []span, line int64, more bool, e
 					q = c + 2
 					continue
 				case b == s.comma:
-					f = append(f, span{from, int32(len(sc))})
+					f, sc = endField(f, sc, from)
 					p = c + 2
 				case b == '\n':
-					f = append(f, span{from, int32(len(sc))})
+					f, sc = endField(f, sc, from)
 					return s.finish(f, sc, start, ln, c+2)
 				case b == '\r' && c+2 < len(buf) && buf[c+2] == '\n':
-					f = append(f, span{from, int32(len(sc))})
+					f, sc = endField(f, sc, from)
 					return s.finish(f, sc, start, ln, c+3)
 				case b == '\r' && c+2 == len(buf):
 					if !s.eof {
 						return nil, 0, true, nil
 					}
-					f = append(f, span{from, int32(len(sc))})
+					f, sc = endField(f, sc, from)
 					return s.finish(f, sc, start, ln, c+2)
 				default:
 					return nil, start, false, &scanFault{line: ln, field: len(f), reason: reasonExtraQuote}
@@ -333,7 +333,7 @@ func (s *csvScanner) parseQuoted(p int) (fields []span, line int64, more bool, e
 				return nil, 0, true, nil
 			}
 			sc = append(sc, trimCR(buf[p:j])...)
-			f = append(f, span{from, int32(len(sc))})
+			f, sc = endField(f, sc, from)
 			return s.finish(f, sc, start, ln, j)
 		}
 		switch buf[j] {
@@ -341,13 +341,20 @@ func (s *csvScanner) parseQuoted(p int) (fields []span, line int64, more bool, e
 			return nil, start, false, &scanFault{line: ln, field: len(f), reason: reasonBareQuote}
 		case '\n':
 			sc = append(sc, trimCR(buf[p:j])...)
-			f = append(f, span{from, int32(len(sc))})
+			f, sc = endField(f, sc, from)
 			return s.finish(f, sc, start, ln, j+1)
 		}
 		sc = append(sc, buf[p:j]...)
-		f = append(f, span{from, int32(len(sc))})
+		f, sc = endField(f, sc, from)
 		p = j + 1
 	}
+}
+
+// endField records the field that starts at from in the scratch buffer and
+// appends an ASCII separator after it, so that the whole buffer is valid
+// UTF-8 exactly when every field is.
+func endField(f []span, sc []byte, from int32) ([]span, []byte) {
+	return append(f, span{from, int32(len(sc))}), append(sc, ',')
 }
 
 // finish consumes a record parsed by parseQuoted up to next and checks its
@@ -356,8 +363,10 @@ func (s *csvScanner) finish(f []span, sc []byte, start, ln int64, next int) (
 	[]span, int64, bool, error) {
 	s.spans, s.scratch, s.quoted = f, sc, true
 	s.pos, s.line = next, ln
-	if fault := checkFields(sc, f, start); fault != nil {
-		return nil, start, false, fault
+	if !utf8.Valid(sc) || bytes.IndexByte(sc, 0) >= 0 {
+		if fault := checkFields(sc, f, start); fault != nil {
+			return nil, start, false, fault
+		}
 	}
 	return f, start, false, nil
 }
