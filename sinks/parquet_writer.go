@@ -43,7 +43,9 @@ type parquetWriter struct {
 
 // newParquetWriter starts the Parquet file of table t in out's temporary
 // file.
-func newParquetWriter(s *ParquetSink, out *parquetOutput, t sources.Table) (w *parquetWriter, err error) {
+func newParquetWriter(s *ParquetSink, out *parquetOutput, t sources.Table) (
+	w *parquetWriter, err error,
+) {
 	if t.Schema == nil {
 		return nil, fmt.Errorf("parquet sink: table %q has no schema", t.Name)
 	}
@@ -66,9 +68,12 @@ func newParquetWriter(s *ParquetSink, out *parquetOutput, t sources.Table) (w *p
 }
 
 // badColumn names the first column whose type Parquet cannot hold.
-func (w *parquetWriter) badColumn(props *parquet.WriterProperties, aprops pqarrow.ArrowWriterProperties) string {
+func (w *parquetWriter) badColumn(
+	props *parquet.WriterProperties, aprops pqarrow.ArrowWriterProperties,
+) string {
 	for _, f := range w.schema.Fields() {
-		if _, err := pqarrow.ToParquet(arrow.NewSchema([]arrow.Field{f}, nil), props, aprops); err != nil {
+		one := arrow.NewSchema([]arrow.Field{f}, nil)
+		if _, err := pqarrow.ToParquet(one, props, aprops); err != nil {
 			return f.Name
 		}
 	}
@@ -77,7 +82,9 @@ func (w *parquetWriter) badColumn(props *parquet.WriterProperties, aprops pqarro
 
 // fault locates an error about the data of this table.
 func (w *parquetWriter) fault(col, reason string) *dataerr.Error {
-	return &dataerr.Error{Table: w.table, File: w.out.final, Column: col, Rule: "parquet", Reason: reason}
+	return &dataerr.Error{
+		Table: w.table, File: w.out.final, Column: col, Rule: "parquet", Reason: reason,
+	}
 }
 
 // wrap keeps an operating-system error, which names only a path and an

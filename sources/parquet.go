@@ -1,30 +1,39 @@
 // Parquet input, read with arrow-go's own Parquet packages (parquet/file and
-// parquet/pqarrow).
+// parquet/pqarrow); sinks/parquet.go writes with the same packages.
 //
 // Why arrow-go and not github.com/parquet-go/parquet-go: both were made to
-// read and write the same synthetic table (1M rows x 8 columns: two int64
+// write and read the same synthetic table (1M rows x 8 columns: two int64
 // keys, a name and a low-cardinality code as strings, a date32, a UTC
 // timestamp in microseconds, a float64 with 10% nulls and a string with 33%
-// nulls) from and to Arrow batches of 8192 rows, zstd, dictionary encoding,
-// one row group, each step in its own process on the 2-core machine. Best of
-// three (write time includes about 0.36 s spent making the batches):
+// nulls) from and to Arrow batches of 8192 rows, zstd, dictionary-encoded
+// strings, one row group, each step in its own process on the shared 2-core
+// machine. Best of three; write time includes 0.36 s spent making batches:
 //
-//	                   write    read    peak RSS w/r     file
-//	arrow-go pqarrow   1.11 s   0.27 s  189 / 100 MiB    20.6 MiB
-//	parquet-go         1.40 s   1.12 s  170 /  66 MiB    22.0 MiB
+//	                  write   read    peak RSS w/r    allocated (read)  file
+//	arrow-go pqarrow  1.11 s  0.27 s  189 / 100 MiB   0.32 GiB          20.6 MiB
+//	parquet-go        1.40 s  1.12 s  170 /  66 MiB   1.07 GiB          22.0 MiB
 //
-// parquet-go has no Arrow path: its values go through parquet.Row and
+// parquet-go has no Arrow path: values go through parquet.Row and
 // parquet.Value one cell at a time and into Arrow builders, so it reads 4x
-// slower and allocates 3x more (1.07 GiB against 0.32 GiB for the read).
-// pqarrow decodes pages straight into Arrow buffers, writes Arrow arrays
-// column by column, and keeps the Arrow schema (time zones, unsigned and
-// small integers) in the file. Its higher peak is one row group of 1M rows
-// held in memory; the reader below bounds it by reading pages through a
-// small buffer. The parquet-go code was deleted after the measurement.
+// slower and allocates 3x more. pqarrow decodes pages straight into Arrow
+// buffers and writes Arrow arrays column by column; its higher peak is the
+// one 1M-row row group held in memory. The parquet-go code was deleted
+// after the measurement.
 //
-// Reading goes row group by row group, column by column, a batch of about
-// ReadOptions.BatchRows rows at a time, so memory grows with the batch size,
-// the page size and the width of a row, never with the size of a file.
+// Memory: the reader goes row group by row group, column by column, one
+// batch of about ReadOptions.BatchRows rows at a time, and reads pages
+// through a 1 MiB buffer rather than loading whole column chunks, so memory
+// follows the batch, the page and the width of a row, never the size of a
+// file. Copying that table with this source and sinks.ParquetSink (row
+// groups of 32Ki rows) peaked at 120 MiB RSS for 200k rows, 147 MiB for 1M
+// and 154 MiB for 2M; with the sink's default 1Mi-row row groups, 208, 257
+// and 310 MiB, as the writer holds a whole row group (TestParquetMemoryFlat
+// in package sinks checks the first kind at 100k and 500k rows).
+//
+// The Arrow schema a writer may store in the footer (ARROW:schema) is not
+// used: arrow-go decodes it without bounds checks, and a damaged one can
+// make it allocate without limit. So a time zone other than UTC reads as
+// UTC (the same instants) and date64 as date32 (the same days).
 
 package sources
 
@@ -54,10 +63,10 @@ type ParquetOptions struct {
 //
 // Columns keep their types: booleans, signed and unsigned integers of every
 // width, float and double, decimal, string and binary, fixed-size binary,
-// date, time of day, and timestamps in ms, us or ns with or without a time
-// zone. A column the file stores dictionary-encoded, as an Arrow dictionary,
-// as a large string or binary, or as an extension type (UUID) is read as its
-// plain type. Nested columns (list, map, struct) and repeated columns are an
+// date, time of day, and timestamps in ms, us or ns, local or UTC (a zone
+// name other than UTC is not kept, see above). A column the file stores
+// dictionary-encoded, as a large string or binary, or as an extension type
+// (UUID) is read as its plain type. Nested columns (list, map, struct) and repeated columns are an
 // error naming the file and column. Each field of Table.Schema carries the
 // Parquet type under MetaSourceType.
 //

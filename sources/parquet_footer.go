@@ -199,7 +199,9 @@ func pqRowGroups(rdr *file.Reader) []int64 {
 // pqSchema converts a file's schema to the table schema (plain types, each
 // field marked with its Parquet type) and lists the types pqarrow reads,
 // which may be dictionary, large or extension types.
-func pqSchema(table, path string, rdr *file.Reader) (sc *arrow.Schema, read []arrow.DataType, err error) {
+func pqSchema(table, path string, rdr *file.Reader) (
+	sc *arrow.Schema, read []arrow.DataType, err error,
+) {
 	md := rdr.MetaData()
 	root := md.Schema.Root()
 	colErr := func(col, reason string) error {
@@ -217,7 +219,8 @@ func pqSchema(table, path string, rdr *file.Reader) (sc *arrow.Schema, read []ar
 			sc, read, err = nil, nil, pqFault(table, path, pqReasonFooter)
 		}
 	}()
-	asRead, err := pqarrow.FromParquet(md.Schema, &pqarrow.ArrowReadProperties{}, md.KeyValueMetadata())
+	props := &pqarrow.ArrowReadProperties{}
+	asRead, err := pqarrow.FromParquet(md.Schema, props, md.KeyValueMetadata())
 	if err != nil {
 		return nil, nil, colErr(pqBadColumn(md.Schema), "unsupported or invalid Parquet column type")
 	}
@@ -273,7 +276,8 @@ func pqNested(n schema.Node) string {
 func pqBadColumn(sc *schema.Schema) string {
 	for i := 0; i < sc.NumColumns(); i++ {
 		col := sc.Column(i)
-		if _, err := pqarrow.FromParquet(pqOneColumn(col), &pqarrow.ArrowReadProperties{}, nil); err != nil {
+		_, err := pqarrow.FromParquet(pqOneColumn(col), &pqarrow.ArrowReadProperties{}, nil)
+		if err != nil {
 			return col.Name()
 		}
 	}
@@ -333,9 +337,11 @@ func pqSourceType(n *schema.PrimitiveNode) string {
 	switch lt := n.LogicalType().(type) {
 	case nil, schema.NoLogicalType:
 	case schema.TimestampLogicalType:
-		s += fmt.Sprintf(" Timestamp(isAdjustedToUTC=%t, unit=%s)", lt.IsAdjustedToUTC(), pqUnit(lt.TimeUnit()))
+		s += fmt.Sprintf(" Timestamp(isAdjustedToUTC=%t, unit=%s)",
+			lt.IsAdjustedToUTC(), pqUnit(lt.TimeUnit()))
 	case schema.TimeLogicalType:
-		s += fmt.Sprintf(" Time(isAdjustedToUTC=%t, unit=%s)", lt.IsAdjustedToUTC(), pqUnit(lt.TimeUnit()))
+		s += fmt.Sprintf(" Time(isAdjustedToUTC=%t, unit=%s)",
+			lt.IsAdjustedToUTC(), pqUnit(lt.TimeUnit()))
 	default:
 		s += " " + lt.String()
 	}
@@ -356,7 +362,9 @@ func pqUnit(u schema.TimeUnitType) string {
 
 // pqMerge checks that the schema of a later part agrees with the table's
 // so far, and returns the table's schema with nullability widened.
-func pqMerge(table, firstPath string, have *arrow.Schema, path string, got *arrow.Schema) (*arrow.Schema, error) {
+func pqMerge(table, firstPath string, have *arrow.Schema, path string, got *arrow.Schema) (
+	*arrow.Schema, error,
+) {
 	differ := func(col, why string) error {
 		return &dataerr.Error{Table: table, File: path, Column: col, Rule: pqRule,
 			Reason: fmt.Sprintf("schema differs from part %s: %s", filepath.Base(firstPath), why)}

@@ -248,7 +248,9 @@ func (r *pqReader) read() (rec arrow.RecordBatch, err error) {
 }
 
 // readColumn reads n values of one column as one array of type t.
-func (r *pqReader) readColumn(c *pqarrow.ColumnReader, n int64, t arrow.DataType) (arrow.Array, error) {
+func (r *pqReader) readColumn(c *pqarrow.ColumnReader, n int64, t arrow.DataType) (
+	arrow.Array, error,
+) {
 	ch, err := c.NextBatch(n)
 	if err != nil {
 		return nil, err
