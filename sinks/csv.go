@@ -61,6 +61,7 @@ type CSVSink struct {
 // csvOut is one table's temporary file.
 type csvOut struct {
 	table  string
+	dest   string // where the table goes, for errors: a path or "the output stream"
 	final  string // the published path; empty for a stream
 	tmp    string
 	f      *os.File
@@ -168,10 +169,14 @@ func (s *CSVSink) reserve(table string) (*csvOut, error) {
 	switch {
 	case s.stream != nil:
 		dir, perm = os.TempDir(), 0o600
+		out.dest = "the output stream"
 	case s.path != "":
 		out.final = s.path
 	default:
 		out.final = filepath.Join(s.dir, table+".csv")
+	}
+	if out.final != "" {
+		out.dest = out.final
 	}
 	f, err := createTemp(dir, perm)
 	if err != nil {
@@ -180,6 +185,12 @@ func (s *CSVSink) reserve(table string) (*csvOut, error) {
 	out.f, out.tmp = f, f.Name()
 	s.outs = append(s.outs, out)
 	return out, nil
+}
+
+// writeError wraps an error writing the temporary file; the os error names
+// the temporary path.
+func (o *csvOut) writeError(err error) error {
+	return fmt.Errorf("csv sink: writing table %q to %s: %w", o.table, o.dest, err)
 }
 
 // validTableFile reports whether <table>.csv is a plain file name.
@@ -429,7 +440,7 @@ func (w *csvWriter) flush() error {
 	_, err := w.dst.Write(w.buf)
 	w.buf = w.buf[:0]
 	if err != nil {
-		w.err = fmt.Errorf("csv sink: writing table %q: %w", w.out.table, err)
+		w.err = w.out.writeError(err)
 	}
 	return w.err
 }
@@ -444,11 +455,11 @@ func (w *csvWriter) Close(ctx context.Context) error {
 	err := w.flush()
 	if err == nil {
 		if err = w.out.f.Sync(); err != nil {
-			err = fmt.Errorf("csv sink: writing table %q: %w", w.out.table, err)
+			err = w.out.writeError(err)
 		}
 	}
 	if cerr := w.out.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("csv sink: writing table %q: %w", w.out.table, cerr)
+		err = w.out.writeError(cerr)
 	}
 	w.err = err
 	if err == nil {

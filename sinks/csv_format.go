@@ -76,7 +76,9 @@ func csvPlainCells(a arrow.Array) (cellFunc, error) {
 			return strconv.AppendFloat(b, float64(a.Value(i)), 'g', -1, 32)
 		}, nil
 	case *array.Float64:
-		return func(b []byte, i int) []byte { return strconv.AppendFloat(b, a.Value(i), 'g', -1, 64) }, nil
+		return func(b []byte, i int) []byte {
+			return strconv.AppendFloat(b, a.Value(i), 'g', -1, 64)
+		}, nil
 	case *array.Date32:
 		return func(b []byte, i int) []byte { return appendDate(b, int64(a.Value(i))) }, nil
 	case *array.Date64:

@@ -77,7 +77,7 @@ func formatsBatch(t *testing.T) arrow.RecordBatch {
 		[]float64{0.1, -2.5e-300, 1e21, math.Inf(-1), 0}, valid)
 	b.Field(4).(*array.BooleanBuilder).AppendValues([]bool{true, false, true, false, false}, valid)
 	b.Field(5).(*array.Date32Builder).AppendValues(
-		[]arrow.Date32{0, -1, 19782, arrow.Date32FromTime(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), 0},
+		[]arrow.Date32{0, -1, 19782, 2932896, 0}, // 2932896 is 9999-12-31
 		valid)
 	at := func(s string) arrow.Timestamp {
 		tm, err := time.Parse(time.RFC3339Nano, s)
@@ -175,7 +175,8 @@ func TestCSVSinkSemicolon(t *testing.T) {
 // oneColumn is a batch of one string column.
 func oneColumn(t *testing.T, name string, values []string, valid []bool) arrow.RecordBatch {
 	t.Helper()
-	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	field := arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}
+	schema := arrow.NewSchema([]arrow.Field{field}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues(values, valid)
@@ -221,7 +222,8 @@ func TestCSVSinkDirCommit(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "patients.csv"), []byte("old output\n"), 0o644); err != nil {
+	old := []byte("old output\n")
+	if err := os.WriteFile(filepath.Join(dir, "patients.csv"), old, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, err := NewCSVDirSink(dir, CSVSinkOptions{})
@@ -250,7 +252,8 @@ func TestCSVSinkDirCommit(t *testing.T) {
 	if err := s.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := listDir(t, dir), []string{"encounters.csv", "patients.csv"}; !slices.Equal(got, want) {
+	want := []string{"encounters.csv", "patients.csv"}
+	if got := listDir(t, dir); !slices.Equal(got, want) {
 		t.Errorf("after Commit the folder holds %q, want %q", got, want)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "patients.csv")); string(got) != "id\nP-1\nP-2\n" {
@@ -276,7 +279,8 @@ func TestCSVSinkAbort(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A table left open, as after a failure elsewhere.
-	if _, err := s.Create(context.Background(), sources.Table{Name: "open", Schema: rec.Schema()}); err != nil {
+	open := sources.Table{Name: "open", Schema: rec.Schema()}
+	if _, err := s.Create(context.Background(), open); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -307,7 +311,8 @@ func TestCSVSinkFileCommitReplaces(t *testing.T) {
 	if err := writeTable(t, s, "patients", rec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create(context.Background(), sources.Table{Name: "second", Schema: rec.Schema()}); err == nil {
+	second := sources.Table{Name: "second", Schema: rec.Schema()}
+	if _, err := s.Create(context.Background(), second); err == nil {
 		t.Error("a second table in a file sink: no error")
 	}
 	if err := s.Commit(context.Background()); err != nil {
@@ -461,7 +466,8 @@ func TestCSVSinkCreateErrors(t *testing.T) {
 	}
 	defer s.Abort()
 	str := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.BinaryTypes.String}}, nil)
-	list := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.ListOf(arrow.BinaryTypes.String)}}, nil)
+	listType := arrow.ListOf(arrow.BinaryTypes.String)
+	list := arrow.NewSchema([]arrow.Field{{Name: "a", Type: listType}}, nil)
 	bad := []sources.Table{
 		{Name: "../escape", Schema: str},
 		{Name: "", Schema: str},

@@ -63,7 +63,7 @@ func (r *csvReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		if len(fields) != len(r.cols) {
 			r.err = r.dataError(line, "", "csv",
-				fmt.Sprintf("row has %d fields, header has %d", len(fields), len(r.cols)))
+				fmt.Sprintf("wrong number of fields: %d, header has %d", len(fields), len(r.cols)))
 			return nil, r.err
 		}
 		for i, sp := range fields {

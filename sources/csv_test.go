@@ -166,12 +166,14 @@ func TestCSVDataErrors(t *testing.T) {
 		{
 			name: "too many fields",
 			in:   "id,name\n1,a\n2,b\n3," + canary + ",x\n",
-			want: dataerr.Error{Row: 3, Line: 4, Rule: "csv", Reason: "row has 3 fields, header has 2"},
+			want: dataerr.Error{Row: 3, Line: 4, Rule: "csv",
+				Reason: "wrong number of fields: 3, header has 2"},
 		},
 		{
 			name: "too few fields",
 			in:   "id,name\n" + canary + "\n",
-			want: dataerr.Error{Row: 1, Line: 2, Rule: "csv", Reason: "row has 1 fields, header has 2"},
+			want: dataerr.Error{Row: 1, Line: 2, Rule: "csv",
+				Reason: "wrong number of fields: 1, header has 2"},
 		},
 		{
 			name: "bare quote",
@@ -493,7 +495,8 @@ func TestCSVStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := readRows(t, r)
-	if want := [][]string{{"1", "x"}, {"2", null}}; err != nil || !slices.EqualFunc(rows, want, slices.Equal) {
+	want := [][]string{{"1", "x"}, {"2", null}}
+	if err != nil || !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Errorf("rows = %q, %v; want %q", rows, err, want)
 	}
 	if _, err := src.Open(ctx, "in", ReadOptions{}); err == nil {
