@@ -201,13 +201,16 @@ func candidatePair(child, parent colRef) (joinEdge, bool) {
 	if e.affinity {
 		return e, true
 	}
-	// Without a name to go by, small numbers and short codes join with
-	// anything; only distinctive values count.
-	if cp.distinct < 20 {
+	// Without a name to go by, small numbers, short codes and sequences
+	// join with anything; only distinctive values count. A key of its own
+	// table (encounter_id 1..n) is no reference to another's (patient_id
+	// 1..m).
+	if cp.distinct < 20 || isKey(child.t, child.i) {
 		return joinEdge{}, false
 	}
 	if cp.share(pInt) == 1 {
-		return e, float64(cp.digits4) >= 0.5*float64(cp.nonNull)
+		dense := cp.intMax-cp.intMin < 2*int64(cp.distinct)
+		return e, !dense && float64(cp.digits4) >= 0.5*float64(cp.nonNull)
 	}
 	return e, cp.meanLen() >= 4
 }
@@ -347,8 +350,10 @@ func applyJoins(ts []*tableState, edges []joinEdge) {
 	sort.Slice(roots, func(i, j int) bool { return roots[i].String() < roots[j].String() })
 
 	parentOf := map[colRef]joinEdge{}
+	isParent := map[colRef]bool{}
 	for _, e := range edges {
 		parentOf[e.child] = e
+		isParent[e.parent] = true
 	}
 
 	for gi, root := range roots {
@@ -357,7 +362,7 @@ func applyJoins(ts []*tableState, edges []joinEdge) {
 		// prescription is still a drug code.
 		person := false
 		for _, m := range members {
-			if _, isChild := parentOf[m]; !isChild {
+			if isParent[m] {
 				person = person || m.t.person
 			}
 		}
@@ -368,7 +373,8 @@ func applyJoins(ts []*tableState, edges []joinEdge) {
 			switch {
 			case person && (v.kind == "" || family(v.kind) != "id"):
 				v.set(safeharbor.RecordID)
-			case !person && (v.kind == "" || v.kind == safeharbor.RecordID):
+			case !person && (v.kind == "" || v.kind == safeharbor.RecordID) &&
+				!readName(m.name()).strong:
 				v.keepAs("a key of a table with no person identifiers, or a reference to one")
 			}
 			if isChild {

@@ -40,6 +40,9 @@ type colSample struct {
 
 // readSample reads up to n rows of table t. It reads every column as the
 // source types it, without declared types, so nothing can fail to parse.
+//
+// TODO: the sample is the first n rows, not a random sample, so a table
+// sorted by a column shows the scan only one end of it.
 func readSample(ctx context.Context, src sources.Source, t sources.Table, n int) (*sample, error) {
 	s := &sample{table: t}
 	for _, f := range t.Schema.Fields() {

@@ -266,3 +266,37 @@ func TestKeyQuoting(t *testing.T) {
 		}
 	}
 }
+
+// TestSequentialKeysDoNotJoin samples tables whose keys are both 1..n: the
+// values of one key lie within the other's, but only the names say which
+// columns reference which.
+func TestSequentialKeysDoNotJoin(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.Generate(dir, synth.Options{Patients: 2000, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := sources.NewCSVDir(dir, sources.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	res, err := Scan(context.Background(), src, Options{SampleRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := findColumn(t, findTable(t, res, "encounters"), "encounter_id")
+	pat := findColumn(t, findTable(t, res, "patients"), "patient_id")
+	ref := findColumn(t, findTable(t, res, "encounters"), "patient_id")
+	if enc.Kind != safeharbor.RecordID || pat.Kind != safeharbor.RecordID {
+		t.Fatalf("keys: encounter_id %q, patient_id %q; want record-id for both",
+			kindLabel(enc.Kind), kindLabel(pat.Kind))
+	}
+	if enc.Token == pat.Token {
+		t.Errorf("encounter_id and patient_id share the domain %q", enc.Token)
+	}
+	if ref.Token != pat.Token || ref.Type != pat.Type {
+		t.Errorf("encounters.patient_id {%q %s}, patients.patient_id {%q %s}: want one domain",
+			ref.Token, ref.Type, pat.Token, pat.Type)
+	}
+	checkRunnable(t, res, src)
+}

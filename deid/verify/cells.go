@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deid/deid/safeharbor"
+	"github.com/deid/deid/tokenize"
 )
 
 // The residual identifier checks. Each names what it found in a finding.
@@ -55,9 +56,22 @@ var (
 	reZip4In = regexp.MustCompile(`\b\d{5}-\d{4}\b`)
 	reMRNIn  = regexp.MustCompile(`(?i)\b(?:mrn|mr#|medical record(?: number| no\.?| #)?)` +
 		`\s*[:#]?\s*[A-Z0-9-]*\d{4,}|\b(?:MRN|MR|PT|PAT)[-#]?\d{5,}\b`)
-	reYear  = regexp.MustCompile(`^(<=)?(\d{4})$`)
-	reToken = regexp.MustCompile(`^[a-z2-7]{26}$`)
+	reYear = regexp.MustCompile(`^(<=)?(\d{4})$`)
 )
+
+// isToken reports whether s has the form of a string token: 26 characters
+// of lowercase base32 (tokenize.TokenLen).
+func isToken(s string) bool {
+	if len(s) != tokenize.TokenLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
 
 // hit is one residual identifier found in a cell.
 type hit struct {

@@ -113,6 +113,16 @@ func (f *fingerprinter) of(s string) uint64 {
 	return f.d.Seed(f.buf)
 }
 
+// ofNormal fingerprints the normal form of words and reports whether it is
+// eligible; the fingerprint is 0 when it is not.
+func (f *fingerprinter) ofNormal(words []string) (uint64, bool) {
+	f.buf = appendNormal(f.buf[:0], words)
+	if !eligible(f.buf) {
+		return 0, false
+	}
+	return f.d.Seed(f.buf), true
+}
+
 // ofRow fingerprints a value together with its row, for the check that an
 // output cell differs from the source cell of the same row.
 func (f *fingerprinter) ofRow(row int64, s string) uint64 {
@@ -136,22 +146,44 @@ func (o outHash) of(s string) uint64 { return maphash.String(o.seed, s) }
 // 555-0123" is 6175550123), so that a phone or SSN is found whatever its
 // punctuation.
 func normalize(words []string) string {
-	var b strings.Builder
+	return string(appendNormal(nil, words))
+}
+
+// appendNormal appends the normal form of words to dst.
+func appendNormal(dst []byte, words []string) []byte {
+	start := len(dst)
 	for _, w := range words {
 		w = trimWord(w)
 		if w == "" {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+		if len(dst) > start {
+			dst = append(dst, ' ')
 		}
-		b.WriteString(strings.ToLower(w))
+		dst = appendLower(dst, w)
 	}
-	s := b.String()
-	if d, ok := digitsOnly(s); ok {
-		return d
+	if d, ok := digitsOnly(dst[start:]); ok {
+		dst = append(dst[:start], d...)
 	}
-	return s
+	return dst
+}
+
+// appendLower appends w lowercased, without allocating for ASCII.
+func appendLower(dst []byte, w string) []byte {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(w)...)
+		}
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // trimWord strips the punctuation a word carries in prose.
@@ -162,36 +194,43 @@ func trimWord(w string) string {
 }
 
 // digitsOnly returns the digits of s when s holds nothing but digits and
-// separators and at least 7 digits.
-func digitsOnly(s string) (string, bool) {
+// separators and at least 7 digits. The result reuses a scratch buffer.
+func digitsOnly(s []byte) ([]byte, bool) {
 	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for _, c := range s {
 		switch {
 		case c >= '0' && c <= '9':
 			n++
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+' || c == '/':
 		default:
-			return "", false
+			return nil, false
 		}
 	}
-	if n < 7 {
-		return "", false
+	if n < 7 || n == len(s) {
+		return nil, false // too short, or digits already
 	}
 	d := make([]byte, 0, n)
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			d = append(d, s[i])
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			d = append(d, c)
 		}
 	}
-	return string(d), true
+	return d, true
 }
 
 // eligible reports whether a normalized source value is distinctive enough
 // to look for: 4 characters or more, and 7 digits or more when it is a
-// number, since shorter values recur in any data by chance.
-func eligible(n string) bool {
-	if utf8.RuneCountInString(n) < 4 {
+// number, since shorter values recur in any data by chance. A 5-digit ZIP
+// is therefore not looked for anywhere; the ZIP column checks and the
+// ZIP+4 pattern stand in for it.
+func eligible[S string | []byte](n S) bool {
+	runes := 0
+	for i := 0; i < len(n); i++ {
+		if n[i]&0xC0 != 0x80 {
+			runes++
+		}
+	}
+	if runes < 4 {
 		return false
 	}
 	for i := 0; i < len(n); i++ {

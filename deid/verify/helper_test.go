@@ -213,3 +213,24 @@ func rendered(t *testing.T, r *Report) string {
 	}
 	return b.String()
 }
+
+// parquetOutput de-identifies the fixture's source again into Parquet.
+func parquetOutput(t *testing.T, f fixture) string {
+	t.Helper()
+	out := t.TempDir()
+	src, err := sources.NewCSVDir(f.src, sources.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := sinks.NewParquetDirSink(out, sinks.ParquetSinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = deid.Run(context.Background(), src, dst, deid.Options{Policy: f.policy,
+		Tokenizer: tokenize.New(f.key), AsOf: asOf, InferTypes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

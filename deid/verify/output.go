@@ -189,7 +189,7 @@ func (v *verifier) leaked(s string) bool {
 		return false
 	}
 	ws := words(s)
-	if n := normalize(ws); eligible(n) && v.leaks.has(v.fp.of(n)) {
+	if h, ok := v.fp.ofNormal(ws); ok && v.leaks.has(h) {
 		return true
 	}
 	if len(ws) < 2 {
@@ -197,7 +197,7 @@ func (v *verifier) leaked(s string) bool {
 	}
 	for n := 1; n <= maxNGram && n < len(ws); n++ {
 		for i := 0; i+n <= len(ws); i++ {
-			if g := normalize(ws[i : i+n]); eligible(g) && v.leaks.has(v.fp.of(g)) {
+			if h, ok := v.fp.ofNormal(ws[i : i+n]); ok && v.leaks.has(h) {
 				return true
 			}
 		}
@@ -208,7 +208,7 @@ func (v *verifier) leaked(s string) bool {
 // tokenCell checks a token: its form, that it is not its own source value,
 // and collects it for the uniqueness and join checks.
 func (v *verifier) tokenCell(c *colRun, row int64, s string, numeric bool) {
-	if !numeric && !reToken.MatchString(s) {
+	if !numeric && !isToken(s) {
 		v.fs.add(checkToken, c.table, c.name, row, "not a token")
 		v.residual(c, row, s, false)
 	}

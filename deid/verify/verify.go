@@ -61,6 +61,14 @@ type Options struct {
 
 // Verify checks the output out of a run over src under o.Policy. Data
 // errors and I/O errors are returned; findings are in the report.
+//
+// It reads the source once, keeping 64-bit keyed fingerprints of its
+// identifier values (about 16 bytes per distinct value, so some 16 MiB per
+// million), then the output once.
+//
+// TODO: tables are read one at a time by one goroutine, and every source
+// identifier cell costs an HMAC, so verifying takes several times as long
+// as the run that made the output.
 func Verify(ctx context.Context, src, out sources.Source, o Options) (*Report, error) {
 	v, err := newVerifier(o)
 	if err != nil {
@@ -256,12 +264,12 @@ func (v *verifier) readSource(ctx context.Context, src sources.Source, t sources
 func (v *verifier) sourceCell(c *colRun, row int64, s string) {
 	if c.fingerprint {
 		ws := words(s)
-		if n := normalize(ws); eligible(n) {
-			v.leaks.add(v.fp.of(n))
+		if h, ok := v.fp.ofNormal(ws); ok {
+			v.leaks.add(h)
 		}
-		if c.kind == safeharbor.Name {
-			for _, w := range ws {
-				if n := normalize([]string{w}); eligible(n) && !commonWords[n] &&
+		if c.kind == safeharbor.Name && len(ws) > 1 {
+			for i := range ws {
+				if n := normalize(ws[i : i+1]); eligible(n) && !commonWords[n] &&
 					!isNumber(n) {
 					v.leaks.add(v.fp.of(n))
 				}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deid/deid/sources"
 )
 
 func TestCleanRunPasses(t *testing.T) {
@@ -165,4 +167,28 @@ func containsRow(rows []int64, r int64) bool {
 		}
 	}
 	return false
+}
+
+// TestParquetOutput verifies a typed output: integer tokens, dates reduced
+// to January 1 in date and timestamp columns, numeric ages.
+func TestParquetOutput(t *testing.T) {
+	f := clean(t)
+	out := parquetOutput(t, f)
+	src, err := sources.NewCSVDir(f.src, sources.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := sources.NewParquetDir(out, sources.ParquetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	rep, err := Verify(t.Context(), src, dst, Options{Policy: f.policy, Key: f.key, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Clean {
+		t.Errorf("a clean Parquet output has findings:\n%s", rendered(t, rep))
+	}
 }
