@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -222,7 +224,11 @@ func finish(st *tableState) *Table {
 	for i, v := range st.verdicts {
 		c := &Column{Name: st.s.cols[i].name, Kind: v.kind, Keep: v.keep, Action: v.action,
 			Fake: v.fake, Review: v.review, Evidence: v.why}
-		c.Evidence = append([]string{nameEvidence(c.Name, readName(c.Name), c)}, c.Evidence...)
+		ev := []string{nameEvidence(c.Name, readName(c.Name), c)}
+		if p := st.profiles[i]; p.nonNull > 0 && !mentions(c.Evidence, "distinct ratio") {
+			ev = append(ev, fmt.Sprintf("distinct ratio %.2f", p.distinctRatio()))
+		}
+		c.Evidence = append(ev, c.Evidence...)
 		fitType(c, st.s.cols[i].typ, st.profiles[i], &v)
 		t.Columns = append(t.Columns, c)
 	}
@@ -230,6 +236,15 @@ func finish(st *tableState) *Table {
 	references(t)
 	keepOneColumn(t)
 	return t
+}
+
+func mentions(ev []string, s string) bool {
+	for _, e := range ev {
+		if strings.Contains(e, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // fitType chooses the action and declared type the column's type allows.
