@@ -177,6 +177,9 @@ func NewParquetDir(dir string, o ParquetOptions) (*Parquet, error) {
 
 // pqParts lists the regular files part-*.parquet of a table folder, sorted
 // by name.
+//
+// TODO: Hive-style partition folders (table/year=2024/part-*.parquet) are not
+// searched, so such a table is skipped rather than read.
 func pqParts(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
