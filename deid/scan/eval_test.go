@@ -175,10 +175,18 @@ func printTable(t *testing.T, title string, m map[string]*metrics) {
 	sort.Strings(names)
 	for _, k := range names {
 		x := m[k]
-		fmt.Fprintf(&b, "  %-16s %7d %9d %9.2f %9.2f\n", k, x.support, x.predicted,
-			x.precision(), x.recall())
+		fmt.Fprintf(&b, "  %-16s %7d %9d %9s %9s\n", k, x.support, x.predicted,
+			orDash(x.predicted, x.precision()), orDash(x.support, x.recall()))
 	}
 	t.Log("\n" + b.String())
+}
+
+// orDash prints a ratio, or - when its denominator is zero.
+func orDash(n int, f float64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", f)
 }
 
 // TestCorpusPrecisionRecall measures the classification on the corpus and
