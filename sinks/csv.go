@@ -38,7 +38,9 @@ type CSVSinkOptions struct {
 // floats the shortest text that reads back to the same value; booleans true
 // or false; dates YYYY-MM-DD; timestamps RFC 3339 in the column's time zone
 // (UTC when it has none) with a fraction only when it is not zero; decimals
-// their decimal text; binary values standard base64.
+// their decimal text with the type's scale; binary values standard base64.
+// The CSV source reads an empty field back as null whether or not it is
+// quoted, so an empty string does not survive a round trip through CSV.
 //
 // Tables are written to hidden temporary files named .deid-<random hex>.tmp
 // (a name that holds no data) and fsynced on Close. Commit renames them onto

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -17,9 +18,9 @@ import (
 type cellFunc func(b []byte, i int) []byte
 
 // csvCells returns the formatter of one column of a batch. Strings are
-// quoted where needed; binary is written as standard base64 (which needs no
-// quoting); numbers, dates and times are checked for quoting only when the
-// delimiter is a character their text can hold.
+// quoted where needed; binary values (written as standard base64), numbers,
+// dates and times are checked for quoting only when the delimiter is a
+// character their text can hold.
 func csvCells(a arrow.Array, q *csvQuoter) (cellFunc, error) {
 	switch a := a.(type) {
 	case *array.String:
@@ -29,13 +30,13 @@ func csvCells(a arrow.Array, q *csvQuoter) (cellFunc, error) {
 	case *array.StringView:
 		return func(b []byte, i int) []byte { return q.appendString(b, a.Value(i)) }, nil
 	case *array.Binary:
-		return base64Cells(a.Value), nil
+		return q.base64Cells(a.Value), nil
 	case *array.LargeBinary:
-		return base64Cells(a.Value), nil
+		return q.base64Cells(a.Value), nil
 	case *array.BinaryView:
-		return base64Cells(a.Value), nil
+		return q.base64Cells(a.Value), nil
 	case *array.FixedSizeBinary:
-		return base64Cells(a.Value), nil
+		return q.base64Cells(a.Value), nil
 	case *array.Null:
 		return func(b []byte, _ int) []byte { return b }, nil
 	}
@@ -53,6 +54,7 @@ func csvCells(a arrow.Array, q *csvQuoter) (cellFunc, error) {
 // csvPlainCells formats values whose text holds no quote, CR or LF.
 func csvPlainCells(a arrow.Array) (cellFunc, error) {
 	switch a := a.(type) {
+
 	case *array.Boolean:
 		return func(b []byte, i int) []byte { return strconv.AppendBool(b, a.Value(i)) }, nil
 	case *array.Int8:
@@ -128,14 +130,21 @@ func decimalCells[T interface{ ToString(int32) string }](a interface {
 	return func(b []byte, i int) []byte { return append(b, a.Value(i).ToString(scale)...) }, nil
 }
 
-func base64Cells(value func(int) []byte) cellFunc {
+// base64Cells writes binary values as standard base64, and an empty value
+// as "" so that it differs from a null.
+func (q *csvQuoter) base64Cells(value func(int) []byte) cellFunc {
 	enc := base64.StdEncoding
 	return func(b []byte, i int) []byte {
 		v := value(i)
 		if len(v) == 0 {
-			return append(b, '"', '"') // an empty value, not a null
+			return append(b, '"', '"')
 		}
-		return enc.AppendEncode(b, v)
+		start := len(b)
+		b = enc.AppendEncode(b, v)
+		if q.plainNeedsCheck {
+			return q.requote(b, start)
+		}
+		return b
 	}
 }
 
@@ -200,8 +209,7 @@ type csvQuoter struct {
 
 func newCSVQuoter(comma byte) *csvQuoter {
 	plain := comma >= '0' && comma <= '9' || comma >= 'a' && comma <= 'z' ||
-		comma >= 'A' && comma <= 'Z' || comma == '-' || comma == '+' || comma == '.' ||
-		comma == ':' || comma == '/' || comma == '='
+		comma >= 'A' && comma <= 'Z' || strings.IndexByte("-+.:/=", comma) >= 0
 	return &csvQuoter{comma: comma, pat: swarLo * uint64(comma), plainNeedsCheck: plain}
 }
 

@@ -136,15 +136,17 @@ func TestCSVSinkFormats(t *testing.T) {
 	golden(t, "formats.csv", out.Bytes())
 }
 
-func TestCSVSinkSemicolon(t *testing.T) {
+func TestCSVSinkOtherDelimiters(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "a", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "n", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "bin", Type: arrow.BinaryTypes.Binary},
 	}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	b.Field(0).(*array.StringBuilder).AppendValues([]string{"x;y", "x,y"}, nil)
 	b.Field(1).(*array.Float64Builder).AppendValues([]float64{1.5, 2}, nil)
+	b.Field(2).(*array.BinaryBuilder).AppendValues([][]byte{{0, 255}, {}}, nil)
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 
@@ -152,8 +154,9 @@ func TestCSVSinkSemicolon(t *testing.T) {
 		comma rune
 		want  string
 	}{
-		{';', "a;n\n\"x;y\";1.5\nx,y;2\n"},
-		{'.', "a.n\nx;y.\"1.5\"\nx,y.2\n"},
+		{';', "a;n;bin\n\"x;y\";1.5;AP8=\nx,y;2;\"\"\n"},
+		{'.', "a.n.bin\nx;y.\"1.5\".AP8=\nx,y.2.\"\"\n"},
+		{'=', "a=n=bin\nx;y=1.5=\"AP8=\"\nx,y=2=\"\"\n"},
 	} {
 		var out bytes.Buffer
 		s, err := NewCSVStreamSink(&out, CSVSinkOptions{Comma: tt.comma})

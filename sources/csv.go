@@ -75,6 +75,7 @@ type csvStream struct {
 	sc     *csvScanner
 	header []string
 	opened bool
+	err    error // the error reading the header, if any
 }
 
 // stdinName stands for a stream in errors and in Table.Location.
@@ -181,8 +182,12 @@ func (c *CSV) Tables(ctx context.Context) ([]Table, error) {
 	}
 
 	if s := c.stream; s != nil {
+		if s.err != nil {
+			return nil, s.err
+		}
 		h, err := readCSVHeader(s.sc, stdinName, s.table)
 		if err != nil {
+			s.err = err // the stream is past the header: it cannot be read again
 			return nil, err
 		}
 		s.header = h

@@ -34,7 +34,10 @@ type csvReader struct {
 
 func (r *csvReader) Schema() *arrow.Schema { return r.schema }
 
-// Next returns the next batch of at most the configured number of rows.
+// Next returns the next batch: the configured number of rows, or fewer at
+// the end of the input or once the batch holds maxCSVBatchBytes of input.
+// After an error, Next returns the same error again; the rows of the batch
+// that held the fault are not returned.
 func (r *csvReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -200,7 +203,11 @@ func (c *csvColumn) reset(n int) {
 	switch c.kind {
 	case kindString:
 		c.offsets = make([]int32, n+1)
-		c.data = make([]byte, max(c.hint+c.hint/8, 16*n)+16)
+		size := 16 * n // a guess for the first batch
+		if c.hint > 0 {
+			size = c.hint + c.hint/8
+		}
+		c.data = make([]byte, size+16)
 		c.dlen = 0
 	case kindInt32, kindDate32:
 		c.i32 = make([]int32, n)

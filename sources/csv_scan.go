@@ -10,8 +10,9 @@ import (
 )
 
 // csvScanner splits RFC 4180 text into records without copying unquoted
-// fields: a record's fields are slices of the read buffer (or, for quoted
-// fields, of a scratch buffer) and stay valid until the next call to record.
+// fields: a record's fields are spans of the read buffer (or, for a record
+// with quotes, of a scratch buffer) and stay valid until the next call to
+// record.
 //
 // It follows encoding/csv with its default settings: records end at LF or
 // CRLF; a CR before the LF that ends a record and a CR at the very end of the
@@ -92,7 +93,10 @@ func (s *csvScanner) skipBOM() error {
 }
 
 // fill reads more input after the unconsumed data, moving that data to the
-// front of the buffer and growing the buffer when it is full.
+// front of the buffer and growing the buffer when it is full. It reads until
+// the unconsumed data at least doubles (or 64 KiB are buffered), so that a
+// long record read from a pipe in small pieces is parsed O(log n) times, not
+// once per piece.
 func (s *csvScanner) fill() error {
 	if s.rerr != nil {
 		return s.rerr
@@ -109,24 +113,26 @@ func (s *csvScanner) fill() error {
 		copy(grown, s.buf[:s.end])
 		s.buf = grown
 	}
-	for range 100 {
+
+	want := min(len(s.buf), max(2*s.end, 64<<10))
+	for idle := 0; s.end < want && !s.eof; {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
 		s.read += int64(n)
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			s.eof = true
-			return nil
-		}
-		if err != nil {
+		case err != nil:
 			s.rerr = err
 			return err
-		}
-		if n > 0 {
-			return nil
+		case n == 0:
+			if idle++; idle == 100 {
+				s.rerr = io.ErrNoProgress
+				return s.rerr
+			}
 		}
 	}
-	s.rerr = io.ErrNoProgress
-	return s.rerr
+	return nil
 }
 
 // record returns the next record's fields as spans of base, and the line
