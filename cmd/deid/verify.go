@@ -102,19 +102,13 @@ func runVerify(ctx context.Context, o verifyOptions, io stdio) error {
 		return err
 	}
 
-	open := func(spec string) (sources.Source, error) {
-		return sources.Open(ctx, spec, sources.OpenOptions{Comma: comma,
-			Table: singleTable(o.table, spec, p), Tables: sortedTables(p), Stdin: io.in})
-	}
-	src, err := open(o.from)
+	opts := sources.OpenOptions{Comma: comma, Table: singleTable(o.table, o.from, p),
+		Tables: sortedTables(p), Stdin: io.in}
+	src, out, err := openPair(ctx, o.from, o.to, opts)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	out, err := open(o.to)
-	if err != nil {
-		return err
-	}
 	defer out.Close()
 
 	rep, err := verify.Verify(ctx, src, out, vo)
@@ -139,6 +133,38 @@ func reportVerification(rep *verify.Report, jsonPath string, io stdio) error {
 		return findingsError{len(rep.Findings)}
 	}
 	return nil
+}
+
+// openPair opens a run's source and output. A single output file takes
+// the name of the source's only table, as the run wrote it: clean.csv made
+// from patients.csv holds the table patients.
+func openPair(ctx context.Context, from, to string, o sources.OpenOptions) (
+	src, out sources.Source, err error) {
+	if src, err = sources.Open(ctx, from, o); err != nil {
+		return nil, nil, err
+	}
+	if o.Table == "" && singleFile(to) {
+		if ts, err := src.Tables(ctx); err == nil && len(ts) == 1 {
+			o.Table = ts[0].Name
+		}
+	}
+	if out, err = sources.Open(ctx, to, o); err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return src, out, nil
+}
+
+// singleFile reports whether spec names standard input or one file.
+func singleFile(spec string) bool {
+	if spec == "-" {
+		return true
+	}
+	if sources.IsPostgres(spec) {
+		return false
+	}
+	st, err := os.Stat(spec)
+	return err == nil && !st.IsDir()
 }
 
 // singleTable names the table of a single CSV file or of stdin: the flag,
@@ -225,19 +251,12 @@ func writeReportFile(path string, rep *verify.Report) error {
 // the summary in the manifest, and prints the report on stderr.
 func verifyRun(ctx context.Context, o runOptions, cfg *runConfig, m *deid.Manifest,
 	io stdio) (*verify.Report, error) {
-	open := func(spec string) (sources.Source, error) {
-		return sources.Open(ctx, spec, sources.OpenOptions{Comma: cfg.comma,
-			Table: cfg.table(o), Tables: sortedTables(cfg.policy)})
-	}
-	src, err := open(o.from)
+	src, out, err := openPair(ctx, o.from, o.to, sources.OpenOptions{Comma: cfg.comma,
+		Table: cfg.table(o), Tables: sortedTables(cfg.policy)})
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	out, err := open(o.to)
-	if err != nil {
-		return nil, err
-	}
 	defer out.Close()
 
 	key, err := loadKey(o.keyFile)

@@ -183,3 +183,32 @@ func quoteAll(r []string) []string {
 	}
 	return out
 }
+
+// TestVerifySingleFiles verifies a run from one CSV file to another: the
+// output file's table is the source's.
+func TestVerifySingleFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.Demo(dir); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(dir, "providers.yaml")
+	var b buffers
+	if err := runScan(context.Background(), scanOptions{from: filepath.Join(dir, "providers.csv"),
+		out: policy, delimiter: ",", sampleRows: 100}, b.stdio()); err != nil {
+		t.Fatal(err)
+	}
+	b = buffers{}
+	err := runRun(context.Background(), runOptions{policy: policy,
+		from: filepath.Join(dir, "providers.csv"), to: filepath.Join(dir, "clean.csv"),
+		keyFile: testKeyFile(t), delimiter: ",", verify: true, quiet: true}, b.stdio())
+	if err != nil {
+		t.Fatalf("run --verify: %v\n%s", err, b.err.String())
+	}
+	b = buffers{}
+	err = runVerify(context.Background(), verifyOptions{policy: policy,
+		from: filepath.Join(dir, "providers.csv"), to: filepath.Join(dir, "clean.csv"),
+		delimiter: ",", k: 5}, b.stdio())
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, b.out.String())
+	}
+}
