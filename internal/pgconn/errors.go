@@ -197,3 +197,18 @@ func CopyLine(err error, table string, columns []string) (line int64, column str
 	}
 	return line, column
 }
+
+// Explain is Reduce for an error from an operation on pc, saying first when
+// the operation ended the connection: an administrator terminated the
+// session, the server went away or the network failed.
+func Explain(err error, pc *pgxconn.PgConn) error {
+	err = Reduce(err)
+	if err == nil {
+		return nil
+	}
+	var se *ServerError
+	if (pc != nil && pc.IsClosed()) || (errors.As(err, &se) && se.Lost()) {
+		return fmt.Errorf("connection to the server lost: %w", err)
+	}
+	return err
+}

@@ -79,3 +79,20 @@ func BaseName(name string) string {
 	}
 	return parts[len(parts)-1]
 }
+
+// QuoteIfNeeded returns name as SQL must write it: bare when it is a lower
+// case identifier that needs no quotes, quoted otherwise. SplitName reads
+// the result back as name.
+func QuoteIfNeeded(name string) string {
+	if name == "" {
+		return Quote(name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || c >= 'a' && c <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '$') {
+			continue
+		}
+		return Quote(name)
+	}
+	return name
+}

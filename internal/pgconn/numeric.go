@@ -126,8 +126,8 @@ func AppendNumericBig(buf []byte, n *big.Int, scale int) []byte {
 
 // AppendNumericText appends the binary numeric format of a decimal written
 // as text ("-12.50", "1e3", "NaN", "Infinity") to buf, or reports false.
-func AppendNumericText(buf []byte, s []byte) ([]byte, bool) {
-	switch string(s) {
+func AppendNumericText(buf []byte, s string) ([]byte, bool) {
+	switch s {
 	case "NaN":
 		return appendHeader(buf, 0, 0, numericNaN, 0), true
 	case "Infinity", "+Infinity", "inf", "+inf":
@@ -166,7 +166,7 @@ exponent:
 		if s[i] != 'e' && s[i] != 'E' {
 			return buf, false
 		}
-		exp, err := strconv.Atoi(string(s[i+1:]))
+		exp, err := strconv.Atoi(s[i+1:])
 		if err != nil || exp > 1000 || exp < -1000 {
 			return buf, false
 		}
@@ -249,13 +249,14 @@ func AppendUUID(buf []byte, u []byte) []byte {
 
 // ParseUUID appends the 16 bytes of a UUID written in its canonical text,
 // with or without hyphens or braces, to buf, or reports false.
-func ParseUUID(buf []byte, s []byte) ([]byte, bool) {
+func ParseUUID(buf []byte, s string) ([]byte, bool) {
 	if len(s) == 38 && s[0] == '{' && s[37] == '}' {
 		s = s[1:37]
 	}
 	n := 0
 	var hi byte
-	for i, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if c == '-' && len(s) == 36 && (i == 8 || i == 13 || i == 18 || i == 23) {
 			continue
 		}

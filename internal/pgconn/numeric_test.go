@@ -41,7 +41,7 @@ func TestNumericRoundTrip(t *testing.T) {
 		if got != n {
 			t.Errorf("round trip of %s gave %s", c.text, got.ToString(int32(c.scale)))
 		}
-		fromText, ok := AppendNumericText(nil, []byte(c.text))
+		fromText, ok := AppendNumericText(nil, c.text)
 		if !ok || !bytes.Equal(fromText, enc) {
 			t.Errorf("AppendNumericText(%s) = %x, %v; want %x", c.text, fromText, ok, enc)
 		}
@@ -50,11 +50,11 @@ func TestNumericRoundTrip(t *testing.T) {
 
 func TestNumericTextRefused(t *testing.T) {
 	for _, s := range []string{"", "-", ".", "1.2.3", "12a", "1e", "0x10", " 1"} {
-		if _, ok := AppendNumericText(nil, []byte(s)); ok {
+		if _, ok := AppendNumericText(nil, s); ok {
 			t.Errorf("AppendNumericText(%q) accepted", s)
 		}
 	}
-	nan, _ := AppendNumericText(nil, []byte("NaN"))
+	nan, _ := AppendNumericText(nil, "NaN")
 	if _, err := DecodeNumeric(nan, 0); err != ErrNumericSpecial {
 		t.Errorf("DecodeNumeric(NaN) error = %v, want ErrNumericSpecial", err)
 	}
@@ -62,7 +62,7 @@ func TestNumericTextRefused(t *testing.T) {
 
 func TestUUID(t *testing.T) {
 	const s = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
-	raw, ok := ParseUUID(nil, []byte(s))
+	raw, ok := ParseUUID(nil, s)
 	if !ok || len(raw) != 16 {
 		t.Fatalf("ParseUUID(%s) = %x, %v", s, raw, ok)
 	}
@@ -71,7 +71,7 @@ func TestUUID(t *testing.T) {
 	}
 	for _, bad := range []string{"", "a0eebc99", s + "0", "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
 		"a0eebc999-c0b-4ef8-bb6d-6bb9bd380a11"} {
-		if _, ok := ParseUUID(nil, []byte(bad)); ok {
+		if _, ok := ParseUUID(nil, bad); ok {
 			t.Errorf("ParseUUID(%q) accepted", bad)
 		}
 	}
@@ -99,7 +99,7 @@ func TestIntegrationNumericWire(t *testing.T) {
 			t.Errorf("server %s decoded to %s (%v)", c.text, got.ToString(int32(c.scale)), err)
 		}
 
-		enc, _ := AppendNumericText(nil, []byte(c.text))
+		enc, _ := AppendNumericText(nil, c.text)
 		rr = conn.ExecParams(ctx, "SELECT $1::numeric::text", [][]byte{enc},
 			[]uint32{1700}, []int16{1}, []int16{0})
 		if !rr.NextRow() {

@@ -19,8 +19,10 @@ const Mask = "xxxxx"
 // can be shown in logs, errors, manifests and audit records. It accepts the
 // two forms libpq does:
 //
-//	postgres://deid:secret@db.example:5432/app?sslpassword=k  ->  postgres://deid:xxxxx@db.example:5432/app?sslpassword=xxxxx
-//	host=db.example user=deid password='se cret'               ->  host=db.example user=deid password=xxxxx
+//	postgres://deid:secret@db.example/app?sslpassword=k
+//	    -> postgres://deid:xxxxx@db.example/app?sslpassword=xxxxx
+//	host=db.example user=deid password='se cret'
+//	    -> host=db.example user=deid password=xxxxx
 //
 // Redact errs on the side of masking: a string it cannot make sense of loses
 // everything after the point where it stopped understanding it.

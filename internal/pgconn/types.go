@@ -206,10 +206,9 @@ func FromArrow(dt arrow.DataType) (Type, bool) {
 		return Type{Kind: KindFloat4}, true
 	case *arrow.Float64Type:
 		return Type{Kind: KindFloat8}, true
-	case *arrow.Decimal128Type:
-		return Type{Kind: KindNumeric, HasMod: true, Precision: int(dt.Precision), Scale: int(dt.Scale)}, true
-	case *arrow.Decimal256Type:
-		return Type{Kind: KindNumeric, HasMod: true, Precision: int(dt.Precision), Scale: int(dt.Scale)}, true
+	case arrow.DecimalType:
+		return Type{Kind: KindNumeric, HasMod: true, Precision: int(dt.GetPrecision()),
+			Scale: int(dt.GetScale())}, true
 	case *arrow.StringType, *arrow.LargeStringType, *arrow.NullType:
 		return Type{Kind: KindText}, true
 	case *arrow.BinaryType, *arrow.LargeBinaryType:
