@@ -1,0 +1,410 @@
+package sinks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/deid/deid/internal/pgconn"
+)
+
+// Commit builds keys and indexes in the staging schema, then swaps the
+// staging tables into the target schema in one transaction. On failure it
+// drops the staging schema and the target is left as it was.
+func (s *PostgresSink) Commit(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return errors.New("postgres sink: already committed or aborted")
+	}
+	s.done = true
+	err := s.commit(ctx)
+	if err != nil {
+		for _, t := range s.tables {
+			t.writer.abort()
+		}
+		if derr := s.dropStaging(); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return err
+	}
+	closePg(s.control)
+	s.control = nil
+	return nil
+}
+
+func (s *PostgresSink) commit(ctx context.Context) error {
+	for _, t := range s.tables {
+		if !t.closed {
+			return fmt.Errorf("postgres sink: table %q was not closed", t.info.Name)
+		}
+	}
+	if err := s.buildKeys(ctx); err != nil {
+		return err
+	}
+	for _, t := range s.tables {
+		if err := s.addForeignKeys(ctx, t); err != nil {
+			return err
+		}
+	}
+	return s.swap(ctx)
+}
+
+// buildKeys adds each table's primary key, unique constraints and indexes
+// and analyzes it, several tables at once on connections of their own.
+func (s *PostgresSink) buildKeys(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.MaxConns)
+	for _, t := range s.tables {
+		stmts := s.keyStatements(t)
+		g.Go(func() error {
+			conn, err := s.cfg.Connect(gctx)
+			if err != nil {
+				return fmt.Errorf("building keys of table %q: %w", t.info.Name, err)
+			}
+			defer closePg(conn)
+			for _, st := range stmts {
+				if _, err := conn.Exec(gctx, st.sql); err != nil {
+					return fmt.Errorf("building %s of table %q: %w", st.what, t.info.Name,
+						pgconn.Explain(err, conn.PgConn()))
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+type pgStatement struct{ what, sql string }
+
+// keyStatements lists the DDL that recreates t's keys and indexes on the
+// columns that survived, noting what it leaves out.
+func (s *PostgresSink) keyStatements(t *pgSinkTable) []pgStatement {
+	rel := s.stagingRel(t.rel)
+	c := t.info.Constraints
+	var out []pgStatement
+	if len(c.PrimaryKey) > 0 {
+		if miss := t.missing(c.PrimaryKey); miss != "" {
+			s.note("table %q: primary key not recreated: column %q is not in the output",
+				t.info.Name, miss)
+		} else {
+			out = append(out, pgStatement{"the primary key",
+				"ALTER TABLE " + rel + " ADD PRIMARY KEY (" + pgconn.QuoteList(c.PrimaryKey) + ")"})
+		}
+	}
+	for _, u := range c.Unique {
+		if miss := t.missing(u); miss != "" {
+			s.note("table %q: unique constraint on (%s) not recreated: column %q is not in the output",
+				t.info.Name, strings.Join(u, ", "), miss)
+			continue
+		}
+		out = append(out, pgStatement{"a unique constraint",
+			"ALTER TABLE " + rel + " ADD UNIQUE (" + pgconn.QuoteList(u) + ")"})
+	}
+	for _, ix := range c.Indexes {
+		if miss := t.missing(ix.Columns); miss != "" {
+			s.note("table %q: index %q not recreated: column %q is not in the output",
+				t.info.Name, ix.Name, miss)
+			continue
+		}
+		def, ok := pgRewriteIndex(ix.Definition, rel)
+		if !ok {
+			s.note("table %q: index %q not recreated: its definition is not a CREATE INDEX statement",
+				t.info.Name, ix.Name)
+			continue
+		}
+		out = append(out, pgStatement{fmt.Sprintf("index %q", ix.Name), def})
+	}
+	return append(out, pgStatement{"statistics", "ANALYZE " + rel})
+}
+
+// missing returns the first of cols that is not an output column of t.
+func (t *pgSinkTable) missing(cols []string) string {
+	for _, c := range cols {
+		if !slices.ContainsFunc(t.cols, func(o pgSinkColumn) bool { return o.name == c }) {
+			return c
+		}
+	}
+	return ""
+}
+
+// addForeignKeys adds t's foreign keys whose referenced table is in the
+// output with all the columns involved; adding one validates every row.
+func (s *PostgresSink) addForeignKeys(ctx context.Context, t *pgSinkTable) error {
+	for _, fk := range t.info.Constraints.ForeignKeys {
+		ref := s.findTable(fk.RefTable)
+		if ref == nil {
+			s.note("table %q: foreign key %q not recreated: table %q is not in the output",
+				t.info.Name, fk.Name, fk.RefTable)
+			continue
+		}
+		miss := t.missing(fk.Columns)
+		if miss == "" {
+			miss = ref.missing(fk.RefColumns)
+		}
+		if miss != "" {
+			s.note("table %q: foreign key %q not recreated: column %q is not in the output",
+				t.info.Name, fk.Name, miss)
+			continue
+		}
+		sql := fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s (%s)",
+			s.stagingRel(t.rel), pgconn.Quote(fk.Name), pgconn.QuoteList(fk.Columns),
+			s.stagingRel(ref.rel), pgconn.QuoteList(fk.RefColumns))
+		if _, err := s.control.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("building foreign key %q of table %q: %w", fk.Name, t.info.Name,
+				pgconn.Explain(err, s.control.PgConn()))
+		}
+	}
+	return nil
+}
+
+// findTable finds an output table by the name a foreign key gives it: the
+// same name, or else the same base name when only one table has it.
+func (s *PostgresSink) findTable(name string) *pgSinkTable {
+	var found *pgSinkTable
+	n := 0
+	for _, t := range s.tables {
+		if t.info.Name == name {
+			return t
+		}
+		if t.rel == pgconn.BaseName(name) {
+			found, n = t, n+1
+		}
+	}
+	if n == 1 {
+		return found
+	}
+	return nil
+}
+
+// pgRewriteIndex points a pg_get_indexdef statement at rel:
+// "CREATE INDEX ix ON public.t USING btree (a)" becomes
+// "CREATE INDEX ix ON <rel> USING btree (a)".
+func pgRewriteIndex(def, rel string) (string, bool) {
+	rest, ok := strings.CutPrefix(def, "CREATE ")
+	if !ok {
+		return "", false
+	}
+	head := "CREATE "
+	if r, ok := strings.CutPrefix(rest, "UNIQUE "); ok {
+		head, rest = head+"UNIQUE ", r
+	}
+	if rest, ok = strings.CutPrefix(rest, "INDEX "); !ok {
+		return "", false
+	}
+	name, rest := pgIdentPrefix(rest)
+	if rest, ok = strings.CutPrefix(rest, " ON "); !ok || name == "" {
+		return "", false
+	}
+	only := ""
+	if r, ok := strings.CutPrefix(rest, "ONLY "); ok {
+		only, rest = "ONLY ", r
+	}
+	for {
+		var part string
+		if part, rest = pgIdentPrefix(rest); part == "" {
+			return "", false
+		}
+		if r, ok := strings.CutPrefix(rest, "."); ok {
+			rest = r
+			continue
+		}
+		break
+	}
+	if !strings.HasPrefix(rest, " USING ") {
+		return "", false
+	}
+	return head + "INDEX " + name + " ON " + only + rel + rest, true
+}
+
+// pgIdentPrefix splits a leading SQL identifier, quoted or not, from s.
+func pgIdentPrefix(s string) (ident, rest string) {
+	if strings.HasPrefix(s, `"`) {
+		for i := 1; i < len(s); i++ {
+			if s[i] != '"' {
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == '"' {
+				i++
+				continue
+			}
+			return s[:i+1], s[i+1:]
+		}
+		return "", s
+	}
+	i := strings.IndexAny(s, " .")
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], s[i:]
+}
+
+// swap replaces the target's tables with the staging ones in one
+// transaction: check that nothing outside the run depends on the old
+// tables, drop them (without CASCADE), move the new ones in, grant them
+// the old ones' privileges, drop the staging schema.
+func (s *PostgresSink) swap(ctx context.Context) error {
+	c := s.control
+	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, 0)", pgLockSpace+1); err != nil {
+			return err
+		}
+		if err := s.ensureTarget(ctx, tx); err != nil {
+			return err
+		}
+		old, err := s.oldTables(ctx, tx)
+		if err != nil {
+			return err
+		}
+		grants, err := s.checkAndGrants(ctx, tx, old)
+		if err != nil {
+			return err
+		}
+		if len(old) > 0 {
+			var rels []string
+			for _, o := range old {
+				rels = append(rels, s.targetRel(o.rel))
+			}
+			if _, err := tx.Exec(ctx, "DROP TABLE "+strings.Join(rels, ", ")); err != nil {
+				return err
+			}
+		}
+		for _, t := range s.tables {
+			_, err := tx.Exec(ctx, "ALTER TABLE "+s.stagingRel(t.rel)+" SET SCHEMA "+
+				pgconn.Quote(s.opts.TargetSchema))
+			if err != nil {
+				return err
+			}
+		}
+		for _, g := range grants {
+			if _, err := tx.Exec(ctx, g); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, "DROP SCHEMA "+pgconn.Quote(s.staging)+" CASCADE")
+		return err
+	})
+	if err != nil {
+		var de *pgDependents
+		if errors.As(err, &de) {
+			return de
+		}
+		return fmt.Errorf("replacing tables in schema %q: %w", s.opts.TargetSchema,
+			pgconn.Explain(err, c.PgConn()))
+	}
+	return nil
+}
+
+func (s *PostgresSink) ensureTarget(ctx context.Context, tx pgx.Tx) error {
+	var exists bool
+	err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+		s.opts.TargetSchema).Scan(&exists)
+	if err == nil && !exists {
+		_, err = tx.Exec(ctx, "CREATE SCHEMA "+pgconn.Quote(s.opts.TargetSchema))
+	}
+	return err
+}
+
+// pgOldTable is a target table about to be replaced.
+type pgOldTable struct {
+	oid, typ uint32
+	rel      string
+}
+
+func (s *PostgresSink) oldTables(ctx context.Context, tx pgx.Tx) ([]pgOldTable, error) {
+	var rels []string
+	for _, t := range s.tables {
+		rels = append(rels, t.rel)
+	}
+	rows, err := tx.Query(ctx, `SELECT c.oid, c.reltype, c.relname::text FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relname = ANY ($2::text[])`, s.opts.TargetSchema, rels)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgOldTable, error) {
+		var o pgOldTable
+		err := r.Scan(&o.oid, &o.typ, &o.rel)
+		return o, err
+	})
+}
+
+// pgDependents is the error of a swap that would drop objects outside the run.
+type pgDependents struct {
+	schema  string
+	objects []string
+}
+
+func (e *pgDependents) Error() string {
+	return fmt.Sprintf("replacing tables in schema %q: objects outside this run depend on them "+
+		"and would be lost: %s; drop them first, or add their tables to the policy",
+		e.schema, strings.Join(e.objects, "; "))
+}
+
+// checkAndGrants fails when an object other than the old tables' own
+// (indexes, constraints, triggers, rules, and foreign keys between them)
+// depends on them, and returns the GRANT statements that give the new
+// tables the old ones' privileges.
+func (s *PostgresSink) checkAndGrants(ctx context.Context, tx pgx.Tx, old []pgOldTable) (
+	[]string, error) {
+	if len(old) == 0 {
+		return nil, nil
+	}
+	var oids, types []uint32
+	for _, o := range old {
+		oids, types = append(oids, o.oid), append(types, o.typ)
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
+		FROM pg_depend d
+		WHERE d.deptype = 'n'
+		AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY ($1::oid[]))
+			OR (d.refclassid = 'pg_type'::regclass AND d.refobjid = ANY ($2::oid[])))
+		AND NOT (d.classid = 'pg_class'::regclass AND d.objid = ANY ($1::oid[]))
+		AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (SELECT 1 FROM pg_constraint o
+			WHERE o.oid = d.objid AND o.conrelid = ANY ($1::oid[])))
+		AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite o
+			WHERE o.oid = d.objid AND o.ev_class = ANY ($1::oid[])))
+		AND NOT (d.classid = 'pg_trigger'::regclass AND EXISTS (SELECT 1 FROM pg_trigger o
+			WHERE o.oid = d.objid AND o.tgrelid = ANY ($1::oid[])))
+		AND NOT (d.classid = 'pg_attrdef'::regclass AND EXISTS (SELECT 1 FROM pg_attrdef o
+			WHERE o.oid = d.objid AND o.adrelid = ANY ($1::oid[])))
+		AND NOT (d.classid = 'pg_policy'::regclass AND EXISTS (SELECT 1 FROM pg_policy o
+			WHERE o.oid = d.objid AND o.polrelid = ANY ($1::oid[])))
+		ORDER BY 1`, oids, types)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if len(deps) > 0 {
+		return nil, &pgDependents{schema: s.opts.TargetSchema, objects: deps}
+	}
+
+	rows, err = tx.Query(ctx, `SELECT c.relname::text, a.privilege_type,
+		coalesce(quote_ident(r.rolname), 'PUBLIC'), a.is_grantable
+		FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+		WHERE c.oid = ANY ($1::oid[]) AND a.grantee <> c.relowner
+		ORDER BY 1, 3, 2`, oids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var rel, priv, grantee string
+		var grantable bool
+		if err := r.Scan(&rel, &priv, &grantee, &grantable); err != nil {
+			return "", err
+		}
+		g := "GRANT " + priv + " ON " + s.targetRel(rel) + " TO " + grantee
+		if grantable {
+			g += " WITH GRANT OPTION"
+		}
+		return g, nil
+	})
+}
