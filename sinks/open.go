@@ -27,6 +27,8 @@ type OpenOptions struct {
 	Comma rune
 	// Stdout receives the table when the spec is "-".
 	Stdout io.Writer
+	// Parquet tunes Parquet files.
+	Parquet ParquetSinkOptions
 }
 
 // Open opens the sink a command line names: "-" is CSV on standard output,
@@ -53,4 +55,12 @@ func Open(ctx context.Context, spec string, o OpenOptions) (Sink, error) {
 		return openParquetDir(spec, o)
 	}
 	return nil, fmt.Errorf("unknown output format %q (csv or parquet)", o.Format)
+}
+
+func openParquetDir(dir string, o OpenOptions) (Sink, error) {
+	return NewParquetDirSink(dir, o.Parquet)
+}
+
+func openParquetFile(path string, o OpenOptions) (Sink, error) {
+	return NewParquetFileSink(path, o.Parquet)
 }

@@ -28,8 +28,8 @@ func IsPostgres(spec string) bool {
 
 // Open opens the source a command line names: "-" is CSV on standard input,
 // a postgres:// URL is a database, a .csv or .parquet file is one table,
-// and a folder holds one table per file (Parquet if it has any Parquet,
-// else CSV).
+// and a folder holds one table per file or part folder, CSV and Parquet
+// alike.
 func Open(ctx context.Context, spec string, o OpenOptions) (Source, error) {
 	csvOpts := CSVOptions{Comma: o.Comma, Table: o.Table}
 	switch {
@@ -44,7 +44,19 @@ func Open(ctx context.Context, spec string, o OpenOptions) (Source, error) {
 		return nil, fmt.Errorf("opening source: %w", err)
 	}
 	if st.IsDir() {
-		if hasParquet(spec) {
+		switch pq, csv := hasParquet(spec), hasCSV(spec); {
+		case pq && csv:
+			p, err := openParquetDir(spec, o)
+			if err != nil {
+				return nil, err
+			}
+			c, err := NewCSVDir(spec, csvOpts)
+			if err != nil {
+				p.Close()
+				return nil, err
+			}
+			return NewMulti(c, p), nil
+		case pq:
 			return openParquetDir(spec, o)
 		}
 		return NewCSVDir(spec, csvOpts)
@@ -55,6 +67,17 @@ func Open(ctx context.Context, spec string, o OpenOptions) (Source, error) {
 	default:
 		return NewCSVFile(spec, csvOpts)
 	}
+}
+
+// hasCSV reports whether dir holds a .csv file (any case).
+func hasCSV(dir string) bool {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
+			return true
+		}
+	}
+	return false
 }
 
 // hasParquet reports whether dir holds Parquet files, directly or in one

@@ -78,6 +78,8 @@ func newRunCmd(io stdio) *cobra.Command {
 	f.StringVar(&o.asOf, "as-of", "", "reference date YYYY-MM-DD for ages of 90 or more (default: the policy's, else today)")
 	f.BoolVar(&o.deterministic, "deterministic", false, "leave wall-clock times out of the manifest, so reruns give equal bytes")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log warnings and errors only")
+	f.StringVar(&o.parquetCodec, "parquet-codec", "zstd", "Parquet compression: zstd, snappy, gzip, brotli, lz4 or none")
+	f.Int64Var(&o.rowGroupRows, "parquet-row-group-rows", 0, "rows per Parquet row group (default 1048576)")
 	f.BoolVar(&o.verify, "verify", false, "verify the output when done and record the result in the manifest (exit 3 on findings)")
 	f.BoolVar(&o.noInfer, "no-infer-types", false, "keep undeclared CSV columns as text when writing Parquet or PostgreSQL")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
@@ -133,7 +135,8 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	}
 	defer src.Close()
 	dst, err := sinks.Open(ctx, o.to, sinks.OpenOptions{
-		Format: sinks.Format(cfg.format(o)), Comma: cfg.comma, Stdout: io.out})
+		Format: sinks.Format(cfg.format(o)), Comma: cfg.comma, Stdout: io.out,
+		Parquet: sinks.ParquetSinkOptions{Codec: o.parquetCodec, RowGroupRows: o.rowGroupRows}})
 	if err != nil {
 		return err
 	}
