@@ -134,9 +134,10 @@ type colRun struct {
 	intKey      bool
 	// fingerprint: the column's source values are looked for in the output.
 	fingerprint bool
-	// sameRow holds fingerprints of (row, value) of the source, for token
-	// and surrogate columns: an output cell equal to its own source cell
-	// was not replaced.
+	// sameRow holds fingerprints of (row, value) of the source, for
+	// surrogate and integer token columns: an output cell equal to its own
+	// source cell was not replaced. (A text token that is its own source
+	// value fails the token form check instead.)
 	sameRow   *fpSet
 	sameHits  int64
 	sameRows  []int64
@@ -203,8 +204,11 @@ func newColRun(table, name string, cp *schemas.ColumnPolicy, p safeharbor.Profil
 		}
 	}
 	c.intKey = cp.Type == "int64" || cp.Type == "int32"
-	c.fingerprint = c.kind != "" && c.action != safeharbor.Keep && c.kind != safeharbor.Age
-	if c.action == safeharbor.Token || c.action == safeharbor.Surrogate {
+	// Ages stay by design; a date with its month or day is found by its
+	// pattern wherever it is, so neither is worth a fingerprint.
+	c.fingerprint = c.kind != "" && c.action != safeharbor.Keep && c.kind != safeharbor.Age &&
+		!safeharbor.IsDate(c.kind)
+	if c.action == safeharbor.Surrogate || c.action == safeharbor.Token && c.intKey {
 		c.sameRow = newFPSet()
 	}
 	if c.action == safeharbor.Token {
@@ -240,7 +244,11 @@ func (v *verifier) readSource(ctx context.Context, src sources.Source, t sources
 	tr.srcSeen, tr.constraints = true, t.Constraints
 	cols := make([]*colRun, len(t.Schema.Fields()))
 	for i, f := range t.Schema.Fields() {
-		cols[i] = tr.cols[f.Name]
+		c := tr.cols[f.Name]
+		if c != nil && c.sameRow == nil && c.action == safeharbor.Token && numericType(f.Type) {
+			c.sameRow = newFPSet()
+		}
+		cols[i] = c
 	}
 
 	return eachBatch(ctx, src, t.Name, "source", func(rec arrow.RecordBatch, first int64) {

@@ -93,6 +93,8 @@ func TestPlantedLeaksAreCaught(t *testing.T) {
 			fromSource(t, "mrn"), checkToken},
 		{"surrogate column holds its source value", "patients", "phone", 0,
 			fromSource(t, "phone"), checkSameRow},
+		{"integer token column holds its source value", "encounters", "encounter_id", 19,
+			fromSource(t, "encounter_id"), checkSameRow},
 		{"value in a nulled column", "patients", "city", 14, fixed("Canaryville"), checkNull},
 		{"not a token", "patients", "mrn", 15, fixed("not-a-token"), checkToken},
 		{"not a surrogate", "patients", "email", 16,
@@ -133,7 +135,10 @@ func TestPlantedLeaksAreCaught(t *testing.T) {
 			if rep.Clean {
 				t.Error("report says clean")
 			}
-			if strings.Contains(text, canary) {
+			// A short number (a row's own id) appears among the counts and
+			// row ordinals of any report; only distinctive values can be
+			// searched for.
+			if len(canary) >= 6 && strings.Contains(text, canary) {
 				t.Errorf("the report quotes the planted value")
 			}
 		})
