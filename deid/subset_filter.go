@@ -50,7 +50,11 @@ func (f *rowFilter) describe() string {
 		for _, s := range f.subjects {
 			names = append(names, fmt.Sprintf("%s (%s)", s.name, s.domain))
 		}
-		parts = append(parts, "rows whose "+strings.Join(names, " and ")+" hold kept subjects")
+		verb := " holds a kept subject"
+		if len(names) > 1 {
+			verb = " hold kept subjects"
+		}
+		parts = append(parts, "rows whose "+strings.Join(names, " and ")+verb)
 	}
 	if f.link != nil {
 		parts = append(parts, fmt.Sprintf("rows whose %s is among %s of the kept rows",

@@ -72,18 +72,27 @@ func OpenPart(ctx context.Context, spec string, o OpenOptions, part sources.Shar
 	if part.All() {
 		return Open(ctx, spec, o)
 	}
+	if err := CheckPartTarget(spec); err != nil {
+		return nil, err
+	}
+	return NewPartSink(spec, part, o)
+}
+
+// CheckPartTarget reports why target spec cannot take the part files of a
+// shard: standard output, a single file or a database.
+func CheckPartTarget(spec string) error {
 	switch {
 	case spec == "-":
-		return nil, errors.New("a shard writes part files into a folder, not to standard output")
+		return errors.New("a shard writes part files into a folder, not to standard output")
 	case sources.IsPostgres(spec):
-		return nil, errors.New("a shard writes part files into a folder; " +
+		return errors.New("a shard writes part files into a folder; " +
 			"PostgreSQL targets are not sharded")
 	}
 	switch strings.ToLower(filepath.Ext(spec)) {
 	case ".csv", ".tsv", ".txt", ".parquet", ".parq", ".pq":
-		return nil, fmt.Errorf("a shard writes part files into a folder; %s names a file", spec)
+		return fmt.Errorf("a shard writes part files into a folder; %s names a file", spec)
 	}
-	return NewPartSink(spec, part, o)
+	return nil
 }
 
 // Create starts the part file of table t in its table folder.

@@ -23,6 +23,7 @@ func newRootCmd(io stdio) *cobra.Command {
 
 	root.AddCommand(newRunCmd(io), newKeygenCmd(io), newDemoCmd(io), newVersionCmd(io),
 		newScanCmd(io), newVerifyCmd(io))
+	root.AddCommand(newMergeCmd(io))
 	return root
 }
 

@@ -38,7 +38,12 @@ type runOptions struct {
 	quiet         bool
 	cpuProfile    string
 	noInfer       bool
+	parquetCodec  string
+	rowGroupRows  int64
 	verify        bool
+	samples       []string
+	limits        []string
+	shard         string
 }
 
 func newRunCmd(io stdio) *cobra.Command {
@@ -51,7 +56,9 @@ func newRunCmd(io stdio) *cobra.Command {
 			"standard input or output (the default), or a postgres:// URL. Output is\n" +
 			"published only when complete.",
 		Example: "  deid run --policy policy.yaml --from extracts/ --to out/ --key-file deid.key\n" +
-			"  deid run --policy policy.yaml --key-file deid.key < patients.csv > clean.csv",
+			"  deid run --policy policy.yaml --key-file deid.key < patients.csv > clean.csv\n" +
+			"  deid run --policy policy.yaml --from extracts/ --to fixtures/ --sample patient=1%\n" +
+			"  deid run --policy policy.yaml --from extracts/ --to out/ --shard 3/16",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("key") {
@@ -82,6 +89,12 @@ func newRunCmd(io stdio) *cobra.Command {
 	f.Int64Var(&o.rowGroupRows, "parquet-row-group-rows", 0, "rows per Parquet row group (default 1048576)")
 	f.BoolVar(&o.verify, "verify", false, "verify the output when done and record the result in the manifest (exit 3 on findings)")
 	f.BoolVar(&o.noInfer, "no-infer-types", false, "keep undeclared CSV columns as text when writing Parquet or PostgreSQL")
+	f.StringArrayVar(&o.samples, "sample", nil,
+		"keep a share of a token domain's subjects and their rows, e.g. patient=1% (repeatable)")
+	f.StringArrayVar(&o.limits, "limit", nil,
+		"keep the N subjects of a token domain with the smallest seeds, e.g. patient=500")
+	f.StringVar(&o.shard, "shard", "",
+		"write part i (0-based) of n of every table, e.g. 3/16 or JOB_COMPLETION_INDEX/16")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
 	_ = f.MarkHidden("cpuprofile")
 	return cmd
@@ -134,9 +147,8 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 		return err
 	}
 	defer src.Close()
-	dst, err := sinks.Open(ctx, o.to, sinks.OpenOptions{
-		Format: sinks.Format(cfg.format(o)), Comma: cfg.comma, Stdout: io.out,
-		Parquet: sinks.ParquetSinkOptions{Codec: o.parquetCodec, RowGroupRows: o.rowGroupRows}})
+	dst, err := sinks.OpenPart(ctx, o.to, sinks.OpenOptions{
+		Format: sinks.Format(cfg.format(o)), Comma: cfg.comma, Stdout: io.out}, cfg.shard)
 	if err != nil {
 		return err
 	}
@@ -153,6 +165,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	res, err := deid.Run(ctx, src, dst, deid.Options{
 		Policy: cfg.policy, PolicyHash: cfg.policyHash, Tokenizer: cfg.tok,
 		Workers: o.workers, BatchRows: o.batchRows, AsOf: cfg.asOf,
+		Shard: cfg.shard, Subset: cfg.subset,
 		InferTypes: !o.noInfer && inferTypes(o, cfg),
 		Log:        log, Progress: prog.update,
 	})
@@ -164,7 +177,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 	m := deid.NewManifest(res, deid.ManifestInfo{
 		Version: toolVersion(), PolicyHash: cfg.policyHash, KeyID: cfg.tok.KeyID(),
 		Zip3List: cfg.policy.Zip3, DataUseAgreement: cfg.policy.DataUseAgreement,
-		Deterministic: o.deterministic,
+		Shard: deid.ShardString(cfg.shard), Deterministic: o.deterministic,
 	})
 	var found error
 	if o.verify {
@@ -176,7 +189,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 			found = findingsError{len(rep.Findings)}
 		}
 	}
-	if path := manifestPath(o); path != "" {
+	if path := shardManifestPath(o, cfg.shard); path != "" {
 		if err := m.WriteFile(path); err != nil {
 			return err
 		}
@@ -192,6 +205,8 @@ type runConfig struct {
 	tok        *tokenize.Tokenizer
 	comma      rune
 	asOf       time.Time
+	subset     deid.Subset
+	shard      sources.Shard
 }
 
 func loadRunConfig(o runOptions) (*runConfig, error) {
@@ -203,6 +218,15 @@ func loadRunConfig(o runOptions) (*runConfig, error) {
 		return nil, err
 	}
 	cfg := &runConfig{policy: p, policyHash: hash}
+	if cfg.subset, err = parseSubset(o.samples, o.limits); err != nil {
+		return nil, err
+	}
+	if cfg.shard, err = parseShardFlag(o.shard); err != nil {
+		return nil, err
+	}
+	if err := checkShardable(o, cfg.shard); err != nil {
+		return nil, err
+	}
 
 	if cfg.comma, err = parseDelimiter(o.delimiter); err != nil {
 		return nil, err
