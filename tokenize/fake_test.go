@@ -189,3 +189,23 @@ func TestWordListsAreClean(t *testing.T) {
 		}
 	}
 }
+
+func TestFakeNeverEqualsTheRealValue(t *testing.T) {
+	d := New(testKey(t)).Domain("names")
+	for f, list := range map[Fake][]string{FirstName: lists.first, LastName: lists.last, City: lists.city} {
+		words := 0
+		for _, w := range list {
+			got := d.AppendFake(nil, f, []byte(w))
+			if strings.EqualFold(string(got), w) {
+				t.Errorf("%s: the fake of a listed word is the word itself", f)
+			}
+			if string(got) != string(d.AppendFake(nil, f, []byte(w))) {
+				t.Errorf("%s: fake not deterministic", f)
+			}
+			words++
+		}
+		if words == 0 {
+			t.Errorf("%s: empty word list", f)
+		}
+	}
+}
