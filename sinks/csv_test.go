@@ -518,3 +518,21 @@ func TestCSVNeedsQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestCSVSinkSlicedBatch(t *testing.T) {
+	rec := oneColumn(t, "id", []string{"a", "b", "", "d", "e"}, []bool{true, true, false, true, true})
+	defer rec.Release()
+	two := rec.NewSlice(1, 4) // b, null, d
+	defer two.Release()
+	var out bytes.Buffer
+	s, _ := NewCSVStreamSink(&out, CSVSinkOptions{})
+	if err := writeTable(t, s, "t", two); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "id\nb\n\"\"\nd\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
