@@ -47,11 +47,13 @@ const pgLockSpace = 0x64656964 // "deid"
 //
 // NewPostgresSink creates a private staging schema, deid_staging_<random>;
 // Create makes each table there and loads it with binary COPY as batches
-// arrive. Commit then adds primary keys, unique constraints, foreign keys
-// and indexes, analyzes the tables, and in one transaction drops the
-// target's tables of the same names, moves the staging tables into the
-// target schema and drops the staging schema. A failure at any step, or
-// Abort, drops the staging schema and leaves the target as it was.
+// arrive. Once a table's Writer is closed, its primary key, unique
+// constraints and indexes are built and it is analyzed, in the background
+// while other tables load. Commit waits for those, adds the foreign keys,
+// and in one transaction drops the target's tables of the same names,
+// moves the staging tables into the target schema and drops the staging
+// schema. A failure at any step, or Abort, drops the staging schema and
+// leaves the target as it was.
 //
 // While it runs, a sink holds a session-level advisory lock named after its
 // staging schema. A staging schema whose lock nobody holds was left by a
@@ -71,10 +73,16 @@ type PostgresSink struct {
 	log     *slog.Logger
 	staging string
 
+	// Key builds run in the background, MaxConns at a time, until
+	// stopBuilds; each records its result in its table.
+	builds     sync.WaitGroup
+	buildCtx   context.Context
+	stopBuilds context.CancelFunc
+	buildSlots chan struct{}
+
 	mu      sync.Mutex // guards everything below
 	control *pgx.Conn  // holds the staging lock; runs DDL and the swap
 	tables  []*pgSinkTable
-	notes   []string
 	done    bool // committed or aborted
 }
 
@@ -85,6 +93,10 @@ type pgSinkTable struct {
 	cols   []pgSinkColumn
 	writer *pgWriter
 	closed bool
+
+	built    error    // the key build's result, once builds are done
+	keyNotes []string // what the key build left out
+	fkNotes  []string // what Commit left out of the foreign keys
 }
 
 // pgSinkColumn is an output column and the type it is created with.
@@ -122,8 +134,11 @@ func NewPostgresSink(ctx context.Context, url string, o PostgresSinkOptions) (
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	s := &PostgresSink{cfg: cfg, opts: o, log: o.Logger, control: control,
-		staging: pgStagingPrefix + hex.EncodeToString(rnd[:])}
+		staging:    pgStagingPrefix + hex.EncodeToString(rnd[:]),
+		buildSlots: make(chan struct{}, o.MaxConns)}
+	s.buildCtx, s.stopBuilds = context.WithCancel(context.Background())
 	if err := s.start(ctx); err != nil {
+		s.stopBuilds()
 		closePg(control)
 		return nil, fmt.Errorf("preparing staging schema on %s: %w", cfg, err)
 	}
@@ -183,19 +198,23 @@ func (s *PostgresSink) dropStale(ctx context.Context, name string) error {
 // Staging is the name of this run's staging schema.
 func (s *PostgresSink) Staging() string { return s.staging }
 
-// Notes lists what Commit left out and why: keys and indexes on columns
-// that are not in the output, foreign keys to tables that are not. Each is
-// also logged as a warning.
+// Notes lists, after Commit, what it left out and why, table by table:
+// keys and indexes on columns that are not in the output, foreign keys to
+// tables that are not. Each is also logged as a warning.
 func (s *PostgresSink) Notes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.notes...)
+	var notes []string
+	for _, t := range s.tables {
+		notes = append(append(notes, t.keyNotes...), t.fkNotes...)
+	}
+	return notes
 }
 
-// note records and logs something Commit leaves out; the caller holds mu.
-func (s *PostgresSink) note(format string, args ...any) {
+// note logs something Commit leaves out and appends it to notes.
+func (s *PostgresSink) note(notes *[]string, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	s.notes = append(s.notes, msg)
+	*notes = append(*notes, msg)
 	s.log.Warn(msg, "stage", "postgres-commit")
 }
 
@@ -244,7 +263,7 @@ func (s *PostgresSink) Create(ctx context.Context, t sources.Table) (Writer, err
 			pgconn.Explain(err, s.control.PgConn()))
 	}
 
-	w, err := pgStartWriter(ctx, s.cfg, st, s.stagingRel(st.rel))
+	w, err := pgStartWriter(ctx, s.cfg, st, s.stagingRel(st.rel), s.startKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +302,17 @@ func (s *PostgresSink) Abort() error {
 		return nil
 	}
 	s.done = true
+	s.stopAll()
+	return s.dropStaging()
+}
+
+// stopAll stops the loads and the key builds and waits for them.
+func (s *PostgresSink) stopAll() {
+	s.stopBuilds()
 	for _, t := range s.tables {
 		t.writer.abort()
 	}
-	return s.dropStaging()
+	s.builds.Wait()
 }
 
 // dropStaging drops the staging schema and disconnects, on the control

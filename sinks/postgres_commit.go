@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/deid/deid/internal/pgconn"
 )
@@ -25,9 +25,7 @@ func (s *PostgresSink) Commit(ctx context.Context) error {
 	s.done = true
 	err := s.commit(ctx)
 	if err != nil {
-		for _, t := range s.tables {
-			t.writer.abort()
-		}
+		s.stopAll()
 		if derr := s.dropStaging(); derr != nil {
 			err = errors.Join(err, derr)
 		}
@@ -44,7 +42,7 @@ func (s *PostgresSink) commit(ctx context.Context) error {
 			return fmt.Errorf("postgres sink: table %q was not closed", t.info.Name)
 		}
 	}
-	if err := s.buildKeys(ctx); err != nil {
+	if err := s.waitKeys(ctx); err != nil {
 		return err
 	}
 	for _, t := range s.tables {
@@ -55,29 +53,63 @@ func (s *PostgresSink) commit(ctx context.Context) error {
 	return s.swap(ctx)
 }
 
-// buildKeys adds each table's primary key, unique constraints and indexes
-// and analyzes it, several tables at once on connections of their own.
-func (s *PostgresSink) buildKeys(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.MaxConns)
-	for _, t := range s.tables {
-		stmts := s.keyStatements(t)
-		g.Go(func() error {
-			conn, err := s.cfg.Connect(gctx)
-			if err != nil {
-				return fmt.Errorf("building keys of table %q: %w", t.info.Name, err)
-			}
-			defer closePg(conn)
-			for _, st := range stmts {
-				if _, err := conn.Exec(gctx, st.sql); err != nil {
-					return fmt.Errorf("building %s of table %q: %w", st.what, t.info.Name,
-						pgconn.Explain(err, conn.PgConn()))
-				}
-			}
-			return nil
-		})
+// startKeys builds a loaded table's primary key, unique constraints and
+// indexes and analyzes it, in the background on a connection of its own.
+func (s *PostgresSink) startKeys(t *pgSinkTable) {
+	s.builds.Add(1)
+	go func() {
+		defer s.builds.Done()
+		select {
+		case s.buildSlots <- struct{}{}:
+			defer func() { <-s.buildSlots }()
+		case <-s.buildCtx.Done():
+			t.built = s.buildCtx.Err()
+			return
+		}
+		t.built = s.buildKeys(s.buildCtx, t)
+	}()
+}
+
+func (s *PostgresSink) buildKeys(ctx context.Context, t *pgSinkTable) error {
+	stmts := s.keyStatements(t)
+	conn, err := s.cfg.Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("building keys of table %q: %w", t.info.Name, err)
 	}
-	return g.Wait()
+	defer closePg(conn)
+	for _, st := range stmts {
+		start := time.Now()
+		if _, err := conn.Exec(ctx, st.sql); err != nil {
+			return fmt.Errorf("building %s of table %q: %w", st.what, t.info.Name,
+				pgconn.Explain(err, conn.PgConn()))
+		}
+		s.log.Debug("built", "table", t.info.Name, "stage", st.what,
+			"seconds", time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// waitKeys waits for the key builds and returns their errors.
+func (s *PostgresSink) waitKeys(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.builds.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.stopBuilds()
+		<-done
+		return ctx.Err()
+	}
+	var errs []error
+	for _, t := range s.tables {
+		if t.built != nil {
+			errs = append(errs, t.built)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type pgStatement struct{ what, sql string }
@@ -90,7 +122,7 @@ func (s *PostgresSink) keyStatements(t *pgSinkTable) []pgStatement {
 	var out []pgStatement
 	if len(c.PrimaryKey) > 0 {
 		if miss := t.missing(c.PrimaryKey); miss != "" {
-			s.note("table %q: primary key not recreated: column %q is not in the output",
+			s.note(&t.keyNotes, "table %q: primary key not recreated: column %q is not in the output",
 				t.info.Name, miss)
 		} else {
 			out = append(out, pgStatement{"the primary key",
@@ -99,8 +131,8 @@ func (s *PostgresSink) keyStatements(t *pgSinkTable) []pgStatement {
 	}
 	for _, u := range c.Unique {
 		if miss := t.missing(u); miss != "" {
-			s.note("table %q: unique constraint on (%s) not recreated: column %q is not in the output",
-				t.info.Name, strings.Join(u, ", "), miss)
+			s.note(&t.keyNotes, "table %q: unique constraint on (%s) not recreated: "+
+				"column %q is not in the output", t.info.Name, strings.Join(u, ", "), miss)
 			continue
 		}
 		out = append(out, pgStatement{"a unique constraint",
@@ -108,14 +140,14 @@ func (s *PostgresSink) keyStatements(t *pgSinkTable) []pgStatement {
 	}
 	for _, ix := range c.Indexes {
 		if miss := t.missing(ix.Columns); miss != "" {
-			s.note("table %q: index %q not recreated: column %q is not in the output",
+			s.note(&t.keyNotes, "table %q: index %q not recreated: column %q is not in the output",
 				t.info.Name, ix.Name, miss)
 			continue
 		}
 		def, ok := pgRewriteIndex(ix.Definition, rel)
 		if !ok {
-			s.note("table %q: index %q not recreated: its definition is not a CREATE INDEX statement",
-				t.info.Name, ix.Name)
+			s.note(&t.keyNotes, "table %q: index %q not recreated: "+
+				"its definition is not a CREATE INDEX statement", t.info.Name, ix.Name)
 			continue
 		}
 		out = append(out, pgStatement{fmt.Sprintf("index %q", ix.Name), def})
@@ -139,7 +171,7 @@ func (s *PostgresSink) addForeignKeys(ctx context.Context, t *pgSinkTable) error
 	for _, fk := range t.info.Constraints.ForeignKeys {
 		ref := s.findTable(fk.RefTable)
 		if ref == nil {
-			s.note("table %q: foreign key %q not recreated: table %q is not in the output",
+			s.note(&t.fkNotes, "table %q: foreign key %q not recreated: table %q is not in the output",
 				t.info.Name, fk.Name, fk.RefTable)
 			continue
 		}
@@ -148,7 +180,7 @@ func (s *PostgresSink) addForeignKeys(ctx context.Context, t *pgSinkTable) error
 			miss = ref.missing(fk.RefColumns)
 		}
 		if miss != "" {
-			s.note("table %q: foreign key %q not recreated: column %q is not in the output",
+			s.note(&t.fkNotes, "table %q: foreign key %q not recreated: column %q is not in the output",
 				t.info.Name, fk.Name, miss)
 			continue
 		}

@@ -39,10 +39,11 @@ type pgWriter struct {
 	rows    int64
 	err     error // sticky
 	once    sync.Once
+	closed  func(*pgSinkTable) // called once the table is loaded
 }
 
-func pgStartWriter(ctx context.Context, cfg *pgconn.Config, t *pgSinkTable, rel string) (
-	*pgWriter, error) {
+func pgStartWriter(ctx context.Context, cfg *pgconn.Config, t *pgSinkTable, rel string,
+	closed func(*pgSinkTable)) (*pgWriter, error) {
 	conn, err := cfg.Connect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading table %q: %w", t.info.Name, err)
@@ -58,7 +59,7 @@ func pgStartWriter(ctx context.Context, cfg *pgconn.Config, t *pgSinkTable, rel 
 	sql += " FROM STDIN (FORMAT binary)"
 
 	pr, pw := io.Pipe()
-	w := &pgWriter{table: t, conn: conn, pw: pw, done: make(chan struct{}),
+	w := &pgWriter{table: t, conn: conn, pw: pw, done: make(chan struct{}), closed: closed,
 		buf: append(make([]byte, 0, pgFlushBytes+64<<10), pgCopyHeader...)}
 	go func() {
 		_, err := conn.PgConn().CopyFrom(ctx, pr, sql)
@@ -188,6 +189,7 @@ func (w *pgWriter) Close(ctx context.Context) error {
 	closePg(w.conn)
 	w.err = errors.New("writer closed")
 	w.table.closed = true
+	w.closed(w.table)
 	return nil
 }
 

@@ -73,6 +73,22 @@ func (o PostgresOptions) Validate() error {
 // Ranges of an integer primary key or of blocks are computed from the data
 // in the snapshot: shards opened by separate processes agree only if the
 // table does not change between their starts.
+//
+// Columns map to Arrow as pgconn.Type.Arrow says: integers to int16, int32
+// and int64; real and double precision to float32 and float64; numeric(p,s)
+// with p <= 38 to decimal128(p,s), and numeric without a precision (or a
+// larger one) to its text, since its values may not fit a decimal; text,
+// varchar, char, name, uuid (canonical text), json and jsonb to utf8; date
+// to date32; timestamp to timestamp[us] and timestamptz to timestamp[us,
+// UTC], infinity becoming the largest or smallest value; boolean; bytea to
+// binary. A domain reads as its base type. Any other type (arrays,
+// composites, ranges, intervals, enums) makes Tables fail, naming the table
+// and column. Each field records the column's SQL type under
+// MetaSourceType.
+//
+// On a hot standby, a long read can be cancelled by a recovery conflict
+// (SQLSTATE 40001); a replica used for nightly runs needs
+// hot_standby_feedback or a generous max_standby_streaming_delay.
 type Postgres struct {
 	cfg      *pgconn.Config
 	opts     PostgresOptions

@@ -298,3 +298,26 @@ func TestIntegrationPostgresConstraints(t *testing.T) {
 		t.Errorf("index 1 = %+v, want columns ward and note", ix)
 	}
 }
+
+// TestIntegrationPostgresPasswordHidden connects with a password in the URL
+// (the test server trusts every connection): no location or error shows it.
+func TestIntegrationPostgresPasswordHidden(t *testing.T) {
+	const password = "Canary-Pw-9051"
+	url := strings.Replace(pgtest.New(t), "://deid@", "://deid:"+password+"@", 1)
+	if !strings.Contains(url, password) {
+		t.Skip("the test server URL is not postgres://deid@...; no password to add")
+	}
+	pgtest.Exec(t, url, `CREATE TABLE t (id int)`)
+	src := pgOpenSource(t, url, PostgresOptions{Tables: []string{"t"}})
+	tables, err := src.Tables(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := tables[0].Location; strings.Contains(loc, password) || !strings.Contains(loc, "xxxxx") {
+		t.Errorf("Location = %q, want the URL with its password masked", loc)
+	}
+	_, err = NewPostgres(context.Background(), url+"&port=1", PostgresOptions{})
+	if err == nil || strings.Contains(err.Error(), password) {
+		t.Errorf("connection error = %v, want one without the password", err)
+	}
+}
