@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/deid/deid/internal/dataerr"
+	"github.com/deid/deid/internal/guard"
 	"github.com/deid/deid/safeharbor"
 	"github.com/deid/deid/schemas"
 	"github.com/deid/deid/sinks"
@@ -96,6 +97,8 @@ func Run(ctx context.Context, src sources.Source, dst sinks.Sink, o Options) (re
 			}
 		}
 	}()
+	// A panic becomes an error first, so that the sink is aborted too.
+	defer guard.Recover(&err, "the run")
 
 	env, err := newEnv(o)
 	if err != nil {
@@ -132,7 +135,8 @@ func Run(ctx context.Context, src sources.Source, dst sinks.Sink, o Options) (re
 	}
 	g.SetLimit(limit)
 	for i, tp := range plan.Tables {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer guard.Recover(&err, fmt.Sprintf("table %q", tp.Name))
 			tr, err := runTable(gctx, src, dst, tp, filters[tp.Name], o)
 			res.Tables[i] = tr
 			return err
@@ -215,7 +219,8 @@ func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *Table
 	order := make(chan chan jobResult, 2*workers)
 	var rowsIn, rowsOut atomic.Int64
 
-	g.Go(func() error { // reader
+	g.Go(func() (err error) { // reader
+		defer guard.Recover(&err, fmt.Sprintf("the reader of table %q", tp.Name))
 		defer close(jobs)
 		defer close(order)
 		next := int64(1)
@@ -247,14 +252,15 @@ func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *Table
 				st = filter.newState()
 			}
 			for j := range jobs {
-				out, err := tp.filterTransform(b, filter, st, j.rec, j.firstRow)
+				out, err := tp.guardedTransform(b, filter, st, j.rec, j.firstRow)
 				j.rec.Release()
 				j.done <- jobResult{rec: out, err: err}
 			}
 			return nil
 		})
 	}
-	g.Go(func() error { // writer, in input order
+	g.Go(func() (err error) { // writer, in input order
+		defer guard.Recover(&err, fmt.Sprintf("the writer of table %q", tp.Name))
 		for done := range order {
 			var jr jobResult
 			select {
@@ -295,6 +301,17 @@ func runTable(ctx context.Context, src sources.Source, dst sinks.Sink, tp *Table
 		o.Log.Info("table done", "table", tp.Name, "rows", tr.RowsOut, "seconds", tr.Seconds)
 	}
 	return tr, nil
+}
+
+// guardedTransform is filterTransform with a panic turned into an error
+// that names the table and the rows of the batch and quotes nothing, so
+// that a bug in a transform neither crashes the run with a stack trace
+// nor leaks the value that set it off.
+func (tp *TablePlan) guardedTransform(b *batchCtx, f *rowFilter, st *filterState,
+	rec arrow.RecordBatch, firstRow int64) (out arrow.RecordBatch, err error) {
+	defer guard.Recover(&err, fmt.Sprintf("table %q rows %d-%d",
+		tp.Name, firstRow, firstRow+rec.NumRows()-1))
+	return tp.filterTransform(b, f, st, rec, firstRow)
 }
 
 // drain releases batches left in the pipeline after a failure.
