@@ -177,7 +177,13 @@ func (s *csvScanner) parse() (fields []span, line int64, more bool, err error) {
 	} else if !s.eof {
 		return nil, 0, true, nil
 	}
-	if bytes.IndexByte(s.buf[p:end], '"') >= 0 {
+	if q := bytes.IndexByte(s.buf[p:end], '"'); q >= 0 {
+		// An even number of quotes means the line ends outside any quoted
+		// field, so the record is this line alone (or the line is
+		// malformed, which parseLine reports as parseQuoted would).
+		if bytes.Count(s.buf[p+q:end], []byte{'"'})%2 == 0 {
+			return s.parseLine(p, end, next)
+		}
 		return s.parseQuoted(p)
 	}
 	if end > p && s.buf[end-1] == '\r' {
@@ -265,6 +271,89 @@ func (s *csvScanner) skipBlank() (int, bool) {
 	}
 	s.pos = p
 	return p, false
+}
+
+// parseLine parses buf[p:end], a whole line that holds quotes and is a
+// whole record, and consumes it up to next. It unescapes quoted fields in
+// place (the line is never parsed again), so a quoted field without "" is
+// not copied at all.
+func (s *csvScanner) parseLine(p, end, next int) (fields []span, line int64, more bool, err error) {
+	buf := s.buf[:end]
+	s.line++
+	s.pos = next
+	ln := s.line
+
+	// Removing quotes never joins bytes of different fields or parts of
+	// one field, so the line is valid UTF-8 exactly when every field is.
+	if !utf8.Valid(buf[p:]) || bytes.IndexByte(buf[p:], 0) >= 0 {
+		return s.parseLineChecked(p, end, ln)
+	}
+
+	f := s.spans[:0]
+	for {
+		if p < end && buf[p] == '"' {
+			from, w := p+1, p+1 // the content is compacted to start at from
+			r := p + 1
+			for {
+				i := bytes.IndexByte(buf[r:], '"')
+				if i < 0 {
+					return nil, ln, false, &scanFault{line: ln, field: len(f), reason: reasonUnterm}
+				}
+				if w != r {
+					copy(buf[w:], buf[r:r+i])
+				}
+				w += i
+				r += i + 1
+				if r < end && buf[r] == '"' {
+					buf[w] = '"'
+					w++
+					r++
+					continue
+				}
+				break
+			}
+			f = append(f, span{int32(from), int32(w)})
+			switch {
+			case r == end, r == end-1 && buf[r] == '\r':
+				s.spans, s.quoted = f, false
+				return f, ln, false, nil
+			case buf[r] == s.comma:
+				p = r + 1
+				continue
+			}
+			return nil, ln, false, &scanFault{line: ln, field: len(f) - 1, reason: reasonExtraQuote}
+		}
+
+		j := p
+		for j < end && buf[j] != s.comma && buf[j] != '"' {
+			j++
+		}
+		switch {
+		case j == end:
+			f = append(f, span{int32(p), int32(len(trimCR(buf[p:j])) + p)})
+			s.spans, s.quoted = f, false
+			return f, ln, false, nil
+		case buf[j] == '"':
+			return nil, ln, false, &scanFault{line: ln, field: len(f), reason: reasonBareQuote}
+		}
+		f = append(f, span{int32(p), int32(j)})
+		p = j + 1
+	}
+}
+
+// parseLineChecked handles a line holding invalid UTF-8 or a NUL byte:
+// it reports the first malformed field, or the first invalid one.
+func (s *csvScanner) parseLineChecked(p, end int, ln int64) ([]span, int64, bool, error) {
+	s.line-- // parseQuoted counts the line again
+	f, _, more, err := s.parseQuoted(p)
+	if err == nil && !more {
+		// Not reached: parseQuoted checks the fields it returns.
+		return f, ln, false, nil
+	}
+	if more {
+		return nil, ln, false, &scanFault{line: ln, field: -1, reason: reasonUnterm}
+	}
+	return nil, ln, false, err
 }
 
 // parseQuoted parses a record that holds a quote and may span lines. It
