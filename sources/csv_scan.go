@@ -9,10 +9,10 @@ import (
 	"unicode/utf8"
 )
 
-// csvScanner splits RFC 4180 text into records without copying unquoted
-// fields: a record's fields are spans of the read buffer (or, for a record
-// with quotes, of a scratch buffer) and stay valid until the next call to
-// record.
+// csvScanner splits RFC 4180 text into records without copying fields: a
+// record's fields are spans of the read buffer (quoted fields unescaped in
+// place), or of a scratch buffer for a record that spans lines, and stay
+// valid until the next call to record.
 //
 // It follows encoding/csv with its default settings: records end at LF or
 // CRLF; a CR before the LF that ends a record and a CR at the very end of the
@@ -35,7 +35,7 @@ type csvScanner struct {
 	max   int   // the largest buffer a record may need
 
 	spans   []span // the fields of the last record
-	quoted  bool   // whether spans index scratch rather than buf
+	quoted  bool   // whether spans index scratch rather than buf (multi-line records)
 	scratch []byte
 }
 
