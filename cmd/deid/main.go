@@ -11,10 +11,15 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deid/deid/internal/guard"
 )
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
+	in, out, restore := interruptibleStdio(ctx)
 	var caught atomic.Value // os.Signal
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -24,15 +29,25 @@ func main() {
 		fmt.Fprintf(os.Stderr, "deid: %v: stopping; nothing partial is published (again to force)\n", s)
 		cancel()
 		s = <-sigs
+		restore()
 		os.Exit(signalCode(s))
 	}()
 
-	err := newRootCmd(stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}).ExecuteContext(ctx)
+	err := execute(ctx, newRootCmd(stdio{in: in, out: out, err: os.Stderr}))
 	cancel()
+	restore()
 	if s, ok := caught.Load().(os.Signal); ok {
 		os.Exit(signalCode(s))
 	}
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// execute runs the command line. A panic that reaches it becomes an error
+// that names where it happened and withholds its message, which may quote
+// a row value.
+func execute(ctx context.Context, root *cobra.Command) (err error) {
+	defer guard.Recover(&err, "deid")
+	return root.ExecuteContext(ctx)
 }
 
 // stdio is where a command reads and writes; tests substitute buffers.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deid/deid/deid"
+	"github.com/deid/deid/internal/guard"
 	"github.com/deid/deid/internal/pgconn"
 	"github.com/deid/deid/schemas"
 	"github.com/deid/deid/sinks"
@@ -127,6 +128,9 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 			err = errors.Join(err, aerr)
 		}
 	}()
+	// A panic becomes an error before the audit record is written, so that
+	// the record says the run failed.
+	defer guard.Recover(&err, "the run command")
 
 	cfg, err := loadRunConfig(o)
 	if err != nil {
