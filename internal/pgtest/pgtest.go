@@ -120,7 +120,8 @@ func Terminate(t testing.TB, url string, pid uint32) {
 	conn := Connect(t, url)
 	ctx := context.Background()
 	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_terminate_backend($1, 10000)", int32(pid)).Scan(&ok); err != nil {
+	err := conn.QueryRow(ctx, "SELECT pg_terminate_backend($1, 10000)", int32(pid)).Scan(&ok)
+	if err != nil {
 		t.Fatalf("terminating backend %d: %v", pid, err)
 	}
 	if !ok {
