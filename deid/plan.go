@@ -124,6 +124,11 @@ func NewPlan(p *schemas.Policy, tables []sources.Table, env Env) (*Plan, error) 
 
 func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env Env) (
 	*TablePlan, []string) {
+	if !anyColumnKnown(tp, t.Schema) {
+		return nil, []string{fmt.Sprintf("table %q (%s): none of its %d columns is in the policy; "+
+			"if its first row is data rather than a header, add a header (the names are not "+
+			"shown, as they may be values)", t.Name, t.Location, t.Schema.NumFields())}
+	}
 	var problems []string
 	plan := &TablePlan{Name: t.Name, Source: t, Types: map[string]arrow.DataType{},
 		refs: map[string]int{}, inferred: map[string]bool{}}
@@ -203,6 +208,18 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 	plan.Out = sources.Table{Name: t.Name, Location: t.Location,
 		Schema: arrow.NewSchema(outFields, nil)}
 	return plan, nil
+}
+
+// anyColumnKnown reports whether the policy names a column of schema. When
+// it names none, the "header" is most likely a row of data, whose cells must
+// not be quoted as column names.
+func anyColumnKnown(tp *schemas.TablePolicy, schema *arrow.Schema) bool {
+	for _, f := range schema.Fields() {
+		if _, ok := tp.Columns[f.Name]; ok {
+			return true
+		}
+	}
+	return schema.NumFields() == 0
 }
 
 func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arrow.Field,
