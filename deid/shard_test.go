@@ -25,7 +25,8 @@ func TestParseShard(t *testing.T) {
 	for _, tt := range tests {
 		got, err := ParseShard(tt.in)
 		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseShard(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			t.Errorf("ParseShard(%q) = %v, %v; want %v, error %v",
+				tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
 	if got := ShardString(sources.Shard{Index: 3, Count: 16}); got != "3/16" {
@@ -40,7 +41,8 @@ func TestParseShard(t *testing.T) {
 // partManifest is shard i of n with rows in and out of one table.
 func partManifest(shard string, in, out int64) *Manifest {
 	return &Manifest{Tool: "deid", Version: "v1", Profile: "safe-harbor", PolicyHash: "sha256:ab",
-		KeyID: "k1", AsOf: "2026-01-01", Shard: shard, Started: "2026-01-02T10:00:0" + shard[:1] + "Z",
+		KeyID: "k1", AsOf: "2026-01-01", Shard: shard,
+		Started: "2026-01-02T10:00:0" + shard[:1] + "Z",
 		Seconds: float64(in), Subset: &SubsetManifest{Sample: []string{"patient=1%"}},
 		Tables: []TableManifest{{Name: "patients", RowsIn: in, RowsOut: out,
 			Columns: []ColumnManifest{{Name: "id", Action: "token"}}}}}

@@ -62,7 +62,8 @@ var percentRE = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,12})?%$`)
 func ParseSample(spec string) (Sample, error) {
 	domain, pct, ok := strings.Cut(spec, "=")
 	if !ok || domain == "" {
-		return Sample{}, fmt.Errorf("sample %q: write it as domain=percent, such as patient=1%%", spec)
+		return Sample{}, fmt.Errorf("sample %q: write it as domain=percent, such as patient=1%%",
+			spec)
 	}
 	s := Sample{Domain: domain, Percent: pct}
 	if _, _, err := s.cut(); err != nil {

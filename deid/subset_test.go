@@ -70,7 +70,8 @@ func TestParseLimit(t *testing.T) {
 	for _, tt := range tests {
 		got, err := ParseLimit(tt.spec)
 		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseLimit(%q) = %v, %v; want %v, error %v", tt.spec, got, err, tt.want, tt.wantErr)
+			t.Errorf("ParseLimit(%q) = %v, %v; want %v, error %v",
+				tt.spec, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
@@ -187,7 +188,8 @@ func TestSampleKeepsJoins(t *testing.T) {
 	}{
 		{"children of kept parents", "children", 1, "parents", 0, 5 * want, true},
 		{"grandchildren of kept children", "grandchildren", 0, "children", 0, 10 * want, true},
-		{"providers used by kept children", "children", 2, "providers", 0, len(out["children"]), true},
+		{"providers used by kept children", "children", 2, "providers", 0,
+			len(out["children"]), true},
 	}
 	for _, c := range checks {
 		parents := setOf(columnOf(out[c.parent], c.pcol))
@@ -309,7 +311,8 @@ tables:
 		t.Run(tt.name, func(t *testing.T) {
 			src := subsetSource()
 			if tt.policy == mixed {
-				src = &memSource{tables: map[string][][]string{"a": {{"id"}, {"1"}}, "b": {{"id"}, {"1"}}}}
+				src = &memSource{tables: map[string][][]string{
+					"a": {{"id"}, {"1"}}, "b": {{"id"}, {"1"}}}}
 			}
 			sink := newMemSink()
 			_, err := Run(t.Context(), src, sink, Options{Policy: testPolicy(t, tt.policy),

@@ -152,7 +152,8 @@ func TestOpenPartRefusesNonFolders(t *testing.T) {
 			t.Errorf("OpenPart(%q) error = %v, want %q", tt.spec, err, tt.want)
 		}
 	}
-	if _, err := NewPartSink(t.TempDir(), sources.Shard{Index: 2, Count: 2}, OpenOptions{}); err == nil {
+	_, err := NewPartSink(t.TempDir(), sources.Shard{Index: 2, Count: 2}, OpenOptions{})
+	if err == nil {
 		t.Error("NewPartSink accepted shard 2 of 2")
 	}
 }

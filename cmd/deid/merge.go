@@ -35,7 +35,8 @@ func newMergeCmd(io stdio) *cobra.Command {
 			return runMerge(cmd.Context(), o, io)
 		},
 	}
-	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the merged manifest (default DIR/manifest.json)")
+	cmd.Flags().StringVarP(&o.out, "output", "o", "",
+		"where to write the merged manifest (default DIR/manifest.json)")
 	return cmd
 }
 

@@ -52,7 +52,8 @@ func subsetFixture(t *testing.T) (in, policy string) {
 	p := strings.Replace(string(demo), "  patients:\n    columns:",
 		"  patients:\n    subject: patient_id\n    columns:", 1)
 	p = strings.Replace(p, "  providers:\n    columns:",
-		"  providers:\n    link: {column: provider_id, to: encounters.provider_id}\n    columns:", 1)
+		"  providers:\n    link: {column: provider_id, to: encounters.provider_id}\n"+
+			"    columns:", 1)
 	p += "\n  diagnoses:\n    link: {column: encounter_id, to: encounters.encounter_id}\n" +
 		"    columns:\n      encounter_id: {phi: record-id, token: encounter, type: int64}\n" +
 		"      code: {keep: \"ICD-10 code, not an identifier\"}\n"
@@ -216,7 +217,8 @@ func TestShardsUnionEqualsSingleRun(t *testing.T) {
 		t.Run(fmt.Sprint("subset", subset), func(t *testing.T) {
 			common := append([]string{"run", "--policy", policy, "--from", in, "--key-file", key,
 				"--as-of", demoAsOf, "--deterministic", "--quiet"}, subset...)
-			single, sharded := filepath.Join(t.TempDir(), "single"), filepath.Join(t.TempDir(), "parts")
+			single := filepath.Join(t.TempDir(), "single")
+			sharded := filepath.Join(t.TempDir(), "parts")
 
 			var procs []*exec.Cmd
 			var outs []*bytes.Buffer
