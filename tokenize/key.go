@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 )
 
 // KeySize is the length of a key in bytes: 256 bits.
@@ -112,7 +113,16 @@ func allHex(b []byte) bool {
 // read or write (mode&0o077 != 0) and says to chmod 600 it. It refuses a
 // missing, empty or oversized file and one that does not hold a key. Errors
 // name the path and never the content.
+//
+// A path that is itself a key in hex (32 or more hex digits) is refused
+// without being named, since an error would print the key: it was most
+// likely passed by mistake where the name of its file should be.
 func LoadKeyFile(path string) (*Key, error) {
+	if s := strings.TrimSpace(path); len(s) >= KeySize && allHex([]byte(s)) {
+		return nil, errors.New("key file: the path given is a key itself, not the name of a " +
+			"file holding one; a key on a command line shows in ps and shell history, so write " +
+			"it to a file with mode 0600 and name that file")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("key file: %w", err)
