@@ -216,6 +216,9 @@ func (l *pgLane) readChunk(ctx context.Context, sql string, formats []int16,
 	rr := l.conn.PgConn().ExecParams(ctx, sql, nil, nil, nil, formats)
 	n, row := 0, int64(0)
 	for rr.NextRow() {
+		if n == 0 {
+			b.Reserve(batchRows)
+		}
 		row++
 		for i, v := range rr.Values() {
 			if reason := decs[i](v); reason != "" {
