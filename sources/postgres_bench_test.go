@@ -42,7 +42,8 @@ func BenchmarkPostgresRead(b *testing.B) {
 	for b.Loop() {
 		conn := pgtest.Connect(b, url).PgConn()
 		start := time.Now()
-		if _, err := conn.CopyTo(ctx, io.Discard, "COPY ("+query+") TO STDOUT (FORMAT binary)"); err != nil {
+		_, err := conn.CopyTo(ctx, io.Discard, "COPY ("+query+") TO STDOUT (FORMAT binary)")
+		if err != nil {
 			b.Fatal(err)
 		}
 		copyTime := time.Since(start)
