@@ -99,6 +99,9 @@ func NewCSVFile(path string, o CSVOptions) (*CSV, error) {
 		base := filepath.Base(path)
 		table = strings.TrimSuffix(base, filepath.Ext(base))
 	}
+	if table == "" {
+		return nil, fmt.Errorf("csv source: cannot name a table after %s; set a table name", path)
+	}
 	return &CSV{comma: comma, files: []csvFile{{table: table, path: path}}}, nil
 }
 
@@ -121,8 +124,8 @@ func NewCSVDir(dir string, o CSVOptions) (*CSV, error) {
 	var files []csvFile
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
-		if !strings.EqualFold(ext, ".csv") {
-			continue
+		if !strings.EqualFold(ext, ".csv") || len(e.Name()) == len(ext) {
+			continue // not a CSV file, or one without a name to give its table
 		}
 		path := filepath.Join(dir, e.Name())
 		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
@@ -287,6 +290,9 @@ func (c *CSV) Close() error {
 }
 
 // csvShard is the shard of count that reads table.
+//
+// TODO: a table is read whole by one shard; a single large CSV file is not
+// split across shards.
 func csvShard(table string, count int) int {
 	h := fnv.New32a()
 	h.Write([]byte(table))
