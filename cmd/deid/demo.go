@@ -33,7 +33,7 @@ func newDemoCmd(io stdio) *cobra.Command {
 		Long: "demo writes a small synthetic extract (patients, encounters with free-text\n" +
 			"notes, providers) to DIR/input, a new key to DIR/demo.key, and de-identifies\n" +
 			"the extract with the bundled demo policy into DIR/output.",
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), o, io) },
 	}
 	cmd.Flags().StringVar(&o.dir, "dir", "deid-demo", "folder for the demo's input, key and output")

@@ -20,7 +20,7 @@ func newKeygenCmd(io stdio) *cobra.Command {
 		Long: "keygen writes a new random 256-bit key as hex to FILE with mode 0600.\n" +
 			"It never overwrites a file. Keep one key per recipient or project: outputs\n" +
 			"made with different keys cannot be linked.",
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runKeygen(o, io) },
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "file to write the key to (required)")

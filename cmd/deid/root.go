@@ -15,6 +15,16 @@ func newRootCmd(io stdio) *cobra.Command {
 			"deterministic tokens so foreign keys still join, and writes the result.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Cobra's own check quotes an unknown command, which may be a key
+		// or a value pasted in the wrong place.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command (not shown, as it may be a key or a value); " +
+					"see deid --help for the commands")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.SetIn(io.in)
 	root.SetOut(io.out)

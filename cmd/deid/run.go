@@ -60,7 +60,7 @@ func newRunCmd(io stdio) *cobra.Command {
 			"  deid run --policy policy.yaml --key-file deid.key < patients.csv > clean.csv\n" +
 			"  deid run --policy policy.yaml --from extracts/ --to fixtures/ --sample patient=1%\n" +
 			"  deid run --policy policy.yaml --from extracts/ --to out/ --shard 3/16",
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("key") {
 				return usagef("keys are never taken from the command line, where ps and shell " +

@@ -35,7 +35,7 @@ func newScanCmd(io stdio) *cobra.Command {
 			"the stricter action and are marked REVIEW. No value from the data is written.",
 		Example: "  deid scan --from extracts/ -o policy.yaml\n" +
 			"  deid scan --from patients.csv --sample-rows 50000",
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd.Context(), o, io)
 		},

@@ -48,7 +48,7 @@ func newVerifyCmd(io stdio) *cobra.Command {
 			"column, row and check, never the value. Exit status 3 when anything is found.",
 		Example: "  deid verify --policy policy.yaml --from extracts/ --to out/ --json report.json\n" +
 			"  deid verify --policy policy.yaml --from extracts/ --to out/ --quasi zip,dob,sex --k 10",
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVerify(cmd.Context(), o, io)
 		},

@@ -25,7 +25,7 @@ func newVersionCmd(io stdio) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of deid",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintf(io.out, "deid %s\n", toolVersion())
 			return err
