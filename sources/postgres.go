@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -219,8 +220,13 @@ func (p *Postgres) connect(ctx context.Context) (*pgx.Conn, error) {
 		// Physical order must not depend on other scans or on workers.
 		"SET LOCAL synchronize_seqscans = off; SET LOCAL max_parallel_workers_per_gather = 0")
 	if err != nil {
+		why := pgconn.Explain(err, conn.PgConn())
+		var se *pgconn.ServerError
+		if errors.As(why, &se) && se.Code == "22023" {
+			why = fmt.Errorf("the snapshot is gone; the connection that exported it ended: %w", why)
+		}
 		closeConn(conn)
-		return nil, fmt.Errorf("joining the source snapshot on %s: %w", p.cfg, pgconn.Reduce(err))
+		return nil, fmt.Errorf("joining the source snapshot on %s: %w", p.cfg, why)
 	}
 	return conn, nil
 }

@@ -170,3 +170,19 @@ func TestIntegrationPostgresKilledReader(t *testing.T) {
 		t.Errorf("the next run read %d rows, want 300000", got)
 	}
 }
+
+// TestIntegrationPostgresKilledSnapshot ends the connection that exported
+// the snapshot: opening a table afterwards fails and says why.
+func TestIntegrationPostgresKilledSnapshot(t *testing.T) {
+	url := pgtest.New(t)
+	pgtest.Exec(t, url, `CREATE TABLE t (id int PRIMARY KEY)`)
+	src := pgOpenSource(t, url, PostgresOptions{Tables: []string{"t"}})
+	if _, err := src.Tables(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Terminate(t, url, src.coord.PgConn().PID())
+	_, err := src.Open(context.Background(), "t", ReadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "snapshot is gone") {
+		t.Errorf("Open after the snapshot's connection ended: %v, want it to say so", err)
+	}
+}
