@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -92,7 +93,7 @@ func pgFindTables(ctx context.Context, conn *pgx.Conn, names []string) ([]*pgTab
 			AND CASE WHEN $1::text = '' THEN pg_table_is_visible(c.oid) ELSE n.nspname = $1::text END`,
 			schema, rel)
 		if err != nil {
-			return nil, fmt.Errorf("reading the catalog: %w", pgconn.Explain(err, conn.PgConn()))
+			return nil, pgCatalogErr(conn, "catalog", err)
 		}
 		found, err := pgScanTables(rows, name)
 		if err != nil {
@@ -116,7 +117,7 @@ func pgListTables(ctx context.Context, conn *pgx.Conn) ([]*pgTable, error) {
 		AND NOT c.relispartition AND n.nspname = ANY (current_schemas(false))
 		ORDER BY n.nspname, c.relname`)
 	if err != nil {
-		return nil, fmt.Errorf("reading the catalog: %w", pgconn.Explain(err, conn.PgConn()))
+		return nil, pgCatalogErr(conn, "catalog", err)
 	}
 	return pgScanTables(rows, "")
 }
@@ -160,7 +161,7 @@ func pgLoadColumns(ctx context.Context, conn *pgx.Conn, t *pgTable) error {
 		WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
 		ORDER BY a.attnum`, t.oid)
 	if err != nil {
-		return fmt.Errorf("reading the columns of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+		return pgCatalogErr(conn, "columns of "+strconv.Quote(t.info.Name), err)
 	}
 	defer rows.Close()
 
@@ -170,7 +171,7 @@ func pgLoadColumns(ctx context.Context, conn *pgx.Conn, t *pgTable) error {
 		var name, sqlType string
 		var notNull bool
 		if err := rows.Scan(&name, &notNull, &sqlType); err != nil {
-			return fmt.Errorf("reading the columns of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+			return pgCatalogErr(conn, "columns of "+strconv.Quote(t.info.Name), err)
 		}
 		typ, ok := pgconn.ParseType(sqlType)
 		if !ok {
@@ -187,7 +188,7 @@ func pgLoadColumns(ctx context.Context, conn *pgx.Conn, t *pgTable) error {
 		})
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading the columns of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+		return pgCatalogErr(conn, "columns of "+strconv.Quote(t.info.Name), err)
 	}
 	if len(problems) > 0 {
 		return errors.Join(problems...)
@@ -211,7 +212,7 @@ func pgLoadConstraints(ctx context.Context, conn *pgx.Conn, t *pgTable,
 		WHERE con.conrelid = $1 AND con.contype IN ('p', 'u', 'f')
 		ORDER BY con.contype, con.conname`, t.oid)
 	if err != nil {
-		return fmt.Errorf("reading the constraints of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+		return pgCatalogErr(conn, "constraints of "+strconv.Quote(t.info.Name), err)
 	}
 	c := &t.info.Constraints
 	for rows.Next() {
@@ -220,7 +221,7 @@ func pgLoadConstraints(ctx context.Context, conn *pgx.Conn, t *pgTable,
 		var cols, refCols []string
 		if err := rows.Scan(&name, &kind, &refOID, &refName, &cols, &refCols); err != nil {
 			rows.Close()
-			return fmt.Errorf("reading the constraints of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+			return pgCatalogErr(conn, "constraints of "+strconv.Quote(t.info.Name), err)
 		}
 		switch kind {
 		case "p":
@@ -237,7 +238,7 @@ func pgLoadConstraints(ctx context.Context, conn *pgx.Conn, t *pgTable,
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading the constraints of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+		return pgCatalogErr(conn, "constraints of "+strconv.Quote(t.info.Name), err)
 	}
 	t.pk = c.PrimaryKey
 	if len(t.pk) == 1 {
@@ -271,14 +272,14 @@ func pgLoadIndexes(ctx context.Context, conn *pgx.Conn, t *pgTable) error {
 			AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))
 		ORDER BY ic.relname`, t.oid)
 	if err != nil {
-		return fmt.Errorf("reading the indexes of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+		return pgCatalogErr(conn, "indexes of "+strconv.Quote(t.info.Name), err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var ix Index
 		var more []string
 		if err := rows.Scan(&ix.Name, &ix.Unique, &ix.Definition, &ix.Columns, &more); err != nil {
-			return fmt.Errorf("reading the indexes of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+			return pgCatalogErr(conn, "indexes of "+strconv.Quote(t.info.Name), err)
 		}
 		for _, m := range more {
 			if !slices.Contains(ix.Columns, m) {
@@ -288,7 +289,12 @@ func pgLoadIndexes(ctx context.Context, conn *pgx.Conn, t *pgTable) error {
 		t.info.Constraints.Indexes = append(t.info.Constraints.Indexes, ix)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading the indexes of %q: %w", t.info.Name, pgconn.Explain(err, conn.PgConn()))
+		return pgCatalogErr(conn, "indexes of "+strconv.Quote(t.info.Name), err)
 	}
 	return nil
+}
+
+// pgCatalogErr describes an error reading the catalog about what.
+func pgCatalogErr(conn *pgx.Conn, what string, err error) error {
+	return fmt.Errorf("reading the %s: %w", what, pgconn.Explain(err, conn.PgConn()))
 }

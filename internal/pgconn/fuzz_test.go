@@ -36,8 +36,8 @@ func FuzzRedact(f *testing.F) {
 // FuzzParseType checks that every type ParseType accepts prints as a type
 // it reads back the same.
 func FuzzParseType(f *testing.F) {
-	for _, s := range []string{"numeric(10,2)", "character varying(40)", "timestamp(3) with time zone",
-		"varchar(5", "integer[]", "numeric(1,-5)"} {
+	for _, s := range []string{"numeric(10,2)", "character varying(40)",
+		"timestamp(3) with time zone", "varchar(5", "integer[]", "numeric(1,-5)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -58,7 +58,8 @@ func FuzzParseType(f *testing.F) {
 // FuzzNumericText checks that a decimal AppendNumericText accepts decodes
 // to the value decimal128 reads from the same text.
 func FuzzNumericText(f *testing.F) {
-	for _, s := range []string{"0", "-12.50", "0.0001", "1e3", "-1.5E-2", "NaN", "99999999999999999999"} {
+	for _, s := range []string{"0", "-12.50", "0.0001", "1e3", "-1.5E-2", "NaN",
+		"99999999999999999999"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
