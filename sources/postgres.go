@@ -24,7 +24,8 @@ type PostgresOptions struct {
 	Tables []string
 	// MaxConns caps the reading connections open at once, besides the one
 	// that holds the snapshot; 0 means DefaultPostgresMaxConns. Open waits
-	// for a free one.
+	// for a free one; a table read over several takes more only while one
+	// stays free for the next Open.
 	MaxConns int
 	// SplitRows is the estimated row count (pg_class.reltuples) above
 	// which a table, or a shard of one, is read over several connections

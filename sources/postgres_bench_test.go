@@ -16,7 +16,7 @@ import (
 // encounters-like table three ways: the bytes of COPY TO STDOUT in binary,
 // thrown away (the floor); the same query's binary result rows, thrown
 // away (the protocol the reader uses); and the reader itself, decoding into
-// Arrow, on one connection and split over four. Run it with -benchtime=1x.
+// Arrow, on one connection and split (MaxConns 4: three lanes). Run it with -benchtime=1x.
 func BenchmarkPostgresRead(b *testing.B) {
 	rows := 500000
 	if s := os.Getenv("DEID_PG_BENCH_ROWS"); s != "" {
@@ -65,7 +65,7 @@ func BenchmarkPostgresRead(b *testing.B) {
 		b.ReportMetric(rawTime.Seconds(), "rows-s")
 		b.ReportMetric(one.Seconds(), "reader-s")
 		b.ReportMetric(split.Seconds(), "split-s")
-		b.Logf("%d rows: COPY binary %s, binary rows %s, reader %s, reader over 4 connections %s",
+		b.Logf("%d rows: COPY binary %s, binary rows %s, reader %s, reader split in 3 %s",
 			rows, copyTime.Round(time.Millisecond), rawTime.Round(time.Millisecond),
 			one.Round(time.Millisecond), split.Round(time.Millisecond))
 	}

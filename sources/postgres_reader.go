@@ -77,11 +77,12 @@ func pgOpen(ctx context.Context, p *Postgres, t *pgTable, opts ReadOptions) (Rea
 		r.chunks = append(r.chunks, pgChunkSQL(t, plan.byKey, c))
 	}
 
-	// More lanes only when connections are free right now: waiting for
-	// them could deadlock against other readers, and the order of the
-	// rows does not depend on the lane count.
+	// More lanes only when connections are free right now, and never the
+	// last one, which another table's Open may be waiting for. The order of
+	// the rows does not depend on the lane count.
 	r.lanes = []*pgLane{first}
-	for len(r.lanes) < plan.lanes && p.slots.TryAcquire(1) {
+	for len(r.lanes) < plan.lanes && p.slots.TryAcquire(2) {
+		p.slots.Release(1)
 		conn, err := p.connect(ctx)
 		if err != nil {
 			p.slots.Release(1)

@@ -71,7 +71,7 @@ func TestIntegrationPostgresShards(t *testing.T) {
 func TestIntegrationPostgresSplit(t *testing.T) {
 	url := pgShardFixture(t)
 	one := pgOpenSource(t, url, PostgresOptions{Tables: pgShardTables, SplitRows: -1})
-	split := pgOpenSource(t, url, PostgresOptions{Tables: pgShardTables, SplitRows: 1000, MaxConns: 3})
+	split := pgOpenSource(t, url, PostgresOptions{Tables: pgShardTables, SplitRows: 1000, MaxConns: 4})
 	opts := ReadOptions{BatchRows: 300}
 
 	for _, table := range []string{"keyed", "heap"} {
