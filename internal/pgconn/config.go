@@ -50,9 +50,6 @@ func Parse(conn string, logger *slog.Logger) (*Config, error) {
 // String is the connection string with its password masked.
 func (c *Config) String() string { return c.redacted }
 
-// Database is the database name the connection opens.
-func (c *Config) Database() string { return c.conn.Database }
-
 // Insecure reports the first host that a connection may reach without TLS
 // (sslmode disable, allow or prefer) and that is not local: a Unix socket,
 // localhost, 127.0.0.0/8 or ::1 are local.
