@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -340,6 +341,12 @@ func readCSVHeader(sc *csvScanner, file, table string) ([]string, error) {
 		names[i] = string(f)
 		if len(f) == 0 {
 			return nil, herr(line, fmt.Sprintf("header field %d is empty", i+1))
+		}
+		// Lines ended by a lone CR (old Mac exports) read as one long
+		// header whose names would be the data.
+		if bytes.ContainsAny(f, "\r\n") {
+			return nil, herr(line, fmt.Sprintf("header field %d holds a line break; a file "+
+				"whose lines end in a lone CR must be converted to LF or CRLF first", i+1))
 		}
 		if j, dup := seen[names[i]]; dup {
 			return nil, herr(line, fmt.Sprintf("header field %d repeats field %d", i+1, j+1))
