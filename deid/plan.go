@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -169,8 +170,8 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 		cp, ok := tp.Columns[f.Name]
 		if !ok {
 			problems = append(problems, fmt.Sprintf(
-				"table %q column %q has no rule in the policy (a column with no rule is never passed through)",
-				t.Name, f.Name))
+				"table %q %s has no rule in the policy (a column with no rule is never passed through)",
+				t.Name, shownColumn(f.Name, i)))
 			continue
 		}
 		col, err := planColumn(p, t.Name, cp, f, i, plan.refs, env)
@@ -220,6 +221,35 @@ func anyColumnKnown(tp *schemas.TablePolicy, schema *arrow.Schema) bool {
 		}
 	}
 	return schema.NumFields() == 0
+}
+
+// shownColumn names a source column for a plan error. A name that does not
+// read as a column name (a date, a number, an e-mail address: what a header
+// that is really a row of data holds) is withheld, and the column is named
+// by its position instead.
+func shownColumn(name string, i int) string {
+	if plausibleName(name) {
+		return fmt.Sprintf("column %q", name)
+	}
+	return fmt.Sprintf("column %d (its name is not shown: it does not read as a column name)", i+1)
+}
+
+// plausibleName reports whether s reads as a column name: up to 63
+// characters, a letter or underscore first, then letters, digits, spaces
+// and _ - . $ #.
+func plausibleName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (unicode.IsDigit(r) || strings.ContainsRune(" -.$#", r)):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arrow.Field,
