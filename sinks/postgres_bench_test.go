@@ -36,7 +36,7 @@ var pgBenchSchema = []string{
 // first as the floor (COPY TO STDOUT piped into COPY FROM STDIN, both tables
 // at once, into tables without keys), then through the PostgreSQL source
 // and sink with no transform (both tables at once, keys and indexes rebuilt
-// in Commit). Run it with -benchtime=1x.
+// in Commit). Run it with -benchtime=1x, or Nx for the best of N rounds.
 func BenchmarkPostgresToPostgres(b *testing.B) {
 	patients := 100000
 	if s := os.Getenv("DEID_PG_BENCH_PATIENTS"); s != "" {
@@ -67,33 +67,45 @@ func BenchmarkPostgresToPostgres(b *testing.B) {
 		time.Since(start).Round(time.Millisecond))
 	tables := []string{"patients", "encounters"}
 
+	// Each round measures both, one after the other; on a shared machine
+	// the best round of each is the fairest figure.
+	var floor, loaded, total time.Duration
+	var heap uint64
 	for b.Loop() {
 		floorTo := pgtest.New(b)
-		pgtest.Exec(b, floorTo, pgBenchSchema[0][:len(`CREATE TABLE patients (patient_id int`)]+
-			`, mrn text, first_name text, last_name text, dob date, sex char(1), street text,
-			city text, state char(2), zip varchar(10), phone text, email text, ssn text,
+		pgtest.Exec(b, floorTo, `CREATE TABLE patients (patient_id int, mrn text,
+			first_name text, last_name text, dob date, sex char(1), street text, city text,
+			state char(2), zip varchar(10), phone text, email text, ssn text,
 			deceased_date date, last_visit date)`,
 			`CREATE TABLE encounters (encounter_id bigint, patient_id int, provider_id int,
 			admitted timestamptz, discharged timestamptz, age_at_admit smallint,
 			diagnosis_code varchar(10), note text)`)
 		start := time.Now()
 		pgFloor(b, from, floorTo, tables)
-		floor := time.Since(start)
+		f := time.Since(start)
 
 		to := pgtest.New(b)
-		start = time.Now()
 		peak := pgWatchHeap()
-		loaded, committed := pgThrough(b, from, to, tables)
-		heap := peak()
-		b.ReportMetric(floor.Seconds(), "floor-s")
-		b.ReportMetric(loaded.Seconds(), "load-s")
-		b.ReportMetric(committed.Seconds(), "total-s")
-		b.ReportMetric(committed.Seconds()/floor.Seconds(), "x-floor")
-		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
-		b.Logf("floor %s; deid load %s, with keys, indexes and swap %s (%.2fx); peak heap %d MiB",
-			floor.Round(time.Millisecond), loaded.Round(time.Millisecond),
-			committed.Round(time.Millisecond), committed.Seconds()/floor.Seconds(), heap>>20)
+		l, c := pgThrough(b, from, to, tables)
+		heap = max(heap, peak())
+		b.Logf("round: floor %s; deid load %s, with keys, indexes and swap %s (%.2fx)",
+			f.Round(time.Millisecond), l.Round(time.Millisecond), c.Round(time.Millisecond),
+			c.Seconds()/f.Seconds())
+		if floor == 0 || f < floor {
+			floor = f
+		}
+		if total == 0 || c < total {
+			loaded, total = l, c
+		}
 	}
+	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(loaded.Seconds(), "load-s")
+	b.ReportMetric(total.Seconds(), "total-s")
+	b.ReportMetric(total.Seconds()/floor.Seconds(), "x-floor")
+	b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
+	b.Logf("best: floor %s; deid load %s, with keys, indexes and swap %s (%.2fx); "+
+		"peak heap %d MiB", floor.Round(time.Millisecond), loaded.Round(time.Millisecond),
+		total.Round(time.Millisecond), total.Seconds()/floor.Seconds(), heap>>20)
 }
 
 // pgFloor copies each table with COPY TO STDOUT piped into COPY FROM STDIN,
