@@ -185,4 +185,3 @@ func TestIntegrationPostgresInterrupted(t *testing.T) {
 		t.Errorf("target table holds %q, want the old row", got)
 	}
 }
-
