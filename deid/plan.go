@@ -187,7 +187,7 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 				of.Nullable = true
 			}
 			if arrow.TypeEqual(col.OutType, f.Type) {
-				of.Metadata = f.Metadata
+				of.Metadata = keptMetadata(f.Metadata, col)
 			}
 			outFields = append(outFields, of)
 		}
@@ -273,6 +273,33 @@ func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arr
 		return nil, fmt.Errorf("table %q column %q (line %d): %s", table, f.Name, cp.Line, err)
 	}
 	return col, nil
+}
+
+// keptMetadata passes a column's field metadata to the output, except the
+// source's own type name when the values no longer fit it: a varchar(11) or
+// uuid column holding text tokens or fakes, or a varchar(2) age holding
+// "90+", must be recreated as text. Kept and nulled values, and year-only,
+// top-coded or tokenized values of typed columns, keep their type.
+func keptMetadata(md arrow.Metadata, c *ColumnPlan) arrow.Metadata {
+	if md.FindKey(sources.MetaSourceType) < 0 {
+		return md
+	}
+	text := c.InType.ID() == arrow.STRING || c.InType.ID() == arrow.BINARY
+	switch c.Action {
+	case safeharbor.Keep, safeharbor.Null:
+		return md
+	case safeharbor.Year, safeharbor.TopCode, safeharbor.Token:
+		if !text {
+			return md // dates stay dates, numbers stay numbers
+		}
+	}
+	var keys, values []string
+	for i, k := range md.Keys() {
+		if k != sources.MetaSourceType {
+			keys, values = append(keys, k), append(values, md.Values()[i])
+		}
+	}
+	return arrow.NewMetadata(keys, values)
 }
 
 // defaultFake is the surrogate generator for each kind that has one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -29,6 +30,8 @@ type OpenOptions struct {
 	Stdout io.Writer
 	// Parquet tunes Parquet files.
 	Parquet ParquetSinkOptions
+	// Logger receives warnings such as a database connection without TLS.
+	Logger *slog.Logger
 }
 
 // Open opens the sink a command line names: "-" is CSV on standard output,
@@ -63,4 +66,8 @@ func openParquetDir(dir string, o OpenOptions) (Sink, error) {
 
 func openParquetFile(path string, o OpenOptions) (Sink, error) {
 	return NewParquetFileSink(path, o.Parquet)
+}
+
+func openPostgres(ctx context.Context, spec string, o OpenOptions) (Sink, error) {
+	return NewPostgresSink(ctx, spec, PostgresSinkOptions{Logger: o.Logger})
 }

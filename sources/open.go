@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,8 @@ type OpenOptions struct {
 	Tables []string
 	// Stdin is read when the spec is "-".
 	Stdin io.Reader
+	// Logger receives warnings such as a database connection without TLS.
+	Logger *slog.Logger
 }
 
 // IsPostgres reports whether spec is a PostgreSQL connection URL.
@@ -97,4 +100,8 @@ func openParquetDir(dir string, o OpenOptions) (Source, error) {
 
 func openParquetFile(path string, o OpenOptions) (Source, error) {
 	return NewParquetFile(path, ParquetOptions{Table: o.Table})
+}
+
+func openPostgres(ctx context.Context, spec string, o OpenOptions) (Source, error) {
+	return NewPostgres(ctx, spec, PostgresOptions{Tables: o.Tables, Logger: o.Logger})
 }

@@ -146,13 +146,16 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 
 	log := newLogger(io, o.quiet)
 	src, err := sources.Open(ctx, o.from, sources.OpenOptions{
-		Comma: cfg.comma, Table: cfg.table(o), Tables: sortedTables(cfg.policy), Stdin: io.in})
+		Comma: cfg.comma, Table: cfg.table(o), Tables: sortedTables(cfg.policy), Stdin: io.in,
+		Logger: log})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	dst, err := sinks.OpenPart(ctx, o.to, sinks.OpenOptions{
-		Format: sinks.Format(cfg.format(o)), Comma: cfg.comma, Stdout: io.out}, cfg.shard)
+		Format: sinks.Format(cfg.format(o)), Comma: cfg.comma, Stdout: io.out, Logger: log,
+		Parquet: sinks.ParquetSinkOptions{Codec: o.parquetCodec, RowGroupRows: o.rowGroupRows}},
+		cfg.shard)
 	if err != nil {
 		return err
 	}
