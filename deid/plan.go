@@ -115,6 +115,7 @@ func NewPlan(p *schemas.Policy, tables []sources.Table, env Env) (*Plan, error) 
 				name, p.Tables[name].Line))
 		}
 	}
+	problems = append(problems, domainTypeProblems(plan)...)
 	if len(problems) > 0 {
 		return nil, &PlanError{Problems: problems}
 	}
@@ -273,6 +274,34 @@ func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arr
 		return nil, fmt.Errorf("table %q column %q (line %d): %s", table, f.Name, cp.Line, err)
 	}
 	return col, nil
+}
+
+// domainTypeProblems finds token domains whose columns have different
+// types. A text token, an int32 token and an int64 token of the same value
+// differ, so such columns would silently stop joining.
+func domainTypeProblems(plan *Plan) []string {
+	type use struct{ table, column, typ string }
+	first := map[string]use{}
+	var problems []string
+	for _, t := range plan.Tables {
+		for _, c := range t.Columns {
+			if c.Action != safeharbor.Token {
+				continue
+			}
+			u := use{t.Name, c.Name, c.InType.String()}
+			f, seen := first[c.Domain]
+			switch {
+			case !seen:
+				first[c.Domain] = u
+			case f.typ != u.typ:
+				problems = append(problems, fmt.Sprintf(
+					"token domain %q is %s in table %q column %q but %s in table %q column %q: "+
+						"their tokens would not match; give both the same type (e.g. `type: int64`)",
+					c.Domain, f.typ, f.table, f.column, u.typ, u.table, u.column))
+			}
+		}
+	}
+	return problems
 }
 
 // keptMetadata passes a column's field metadata to the output, except the

@@ -305,3 +305,21 @@ tables:
 		}
 	}
 }
+
+func TestPlanRefusesMixedTypesInOneTokenDomain(t *testing.T) {
+	p := testPolicy(t, `
+tables:
+  a:
+    columns:
+      id: {phi: record-id, token: patient, type: int64}
+  b:
+    columns:
+      pid: {phi: record-id, token: patient}
+`)
+	src := &memSource{tables: map[string][][]string{"a": {{"id"}}, "b": {{"pid"}}}}
+	_, _, err := runMem(t, p, src, 1)
+	var pe *PlanError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), `token domain "patient"`) {
+		t.Fatalf("error = %v, want a plan error about the patient domain", err)
+	}
+}

@@ -302,7 +302,7 @@ tables:
 			`domain "patient" is chosen twice`},
 		{"integer and string keys in one domain", mixed,
 			Subset{Samples: []Sample{{Domain: "patient", Percent: "1%"}}},
-			`token domain "patient" is an integer in a.id and a string in b.id`},
+			`token domain "patient" is int64 in table "a" column "id" but utf8 in table "b" column "id"`},
 		{"bad percent", subsetPolicy,
 			Subset{Samples: []Sample{{Domain: "patient", Percent: "1"}}},
 			"must be a percentage"},
