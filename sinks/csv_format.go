@@ -108,7 +108,10 @@ func csvPlainCells(a arrow.Array) (cellFunc, error) {
 }
 
 // timestampCells formats RFC 3339 in the type's zone (UTC when it has none),
-// with a fraction only when it is not zero.
+// with a fraction only when it is not zero. An offset with seconds (local
+// mean time, before a zone adopted standard time: -04:56:02 in New York
+// until 1883) cannot be written in RFC 3339, whose offsets are whole
+// minutes, so such a time is written in UTC rather than moved.
 func timestampCells(a *array.Timestamp) (cellFunc, error) {
 	typ := a.DataType().(*arrow.TimestampType)
 	loc, err := typ.GetZone()
@@ -117,7 +120,11 @@ func timestampCells(a *array.Timestamp) (cellFunc, error) {
 	}
 	unit := typ.Unit
 	return func(b []byte, i int) []byte {
-		return a.Value(i).ToTime(unit).In(loc).AppendFormat(b, time.RFC3339Nano)
+		t := a.Value(i).ToTime(unit).In(loc)
+		if _, off := t.Zone(); off%60 != 0 {
+			t = t.UTC()
+		}
+		return t.AppendFormat(b, time.RFC3339Nano)
 	}, nil
 }
 
