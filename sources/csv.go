@@ -51,8 +51,12 @@ type CSVOptions struct {
 // is a *dataerr.Error that names the file, the data row (1-based, header
 // excluded), the line and the column where known, and never the value.
 //
+// A subfolder name/ holding files part-*.csv is table name spread over
+// those parts, read in name order; every part has the same header.
+//
 // When a read is sharded, each table (file) belongs wholly to the shard
-// FNV-32a(table name) mod Count; other shards read it as empty.
+// FNV-32a(table name) mod Count, and other shards read it as empty; the
+// parts of a part folder are dealt out instead: part k to shard k mod Count.
 type CSV struct {
 	comma  byte
 	files  []csvFile  // sorted by table name; empty for a stream
@@ -67,6 +71,7 @@ type csvFile struct {
 	table  string
 	path   string
 	header []string
+	parts  []string // a table spread over a folder of part files; path is parts[0]
 }
 
 // csvStream is the single-pass input of NewCSVReader: Tables reads its
@@ -124,6 +129,12 @@ func NewCSVDir(dir string, o CSVOptions) (*CSV, error) {
 
 	var files []csvFile
 	for _, e := range entries {
+		if e.IsDir() {
+			if f, ok := csvPartTable(dir, e.Name()); ok {
+				files = append(files, f)
+			}
+			continue
+		}
 		ext := filepath.Ext(e.Name())
 		if !strings.EqualFold(ext, ".csv") || len(e.Name()) == len(ext) {
 			continue // not a CSV file, or one without a name to give its table
@@ -232,6 +243,9 @@ func (c *CSV) Open(ctx context.Context, table string, opts ReadOptions) (Reader,
 		file, header = stdinName, c.stream.header
 	}
 	for _, f := range c.files {
+		if f.table == table && len(f.parts) > 1 {
+			return c.openParts(ctx, f, opts)
+		}
 		if f.table == table {
 			file, path, header = f.path, f.path, f.header
 		}

@@ -72,7 +72,8 @@ func Open(ctx context.Context, spec string, o OpenOptions) (Source, error) {
 	}
 }
 
-// hasCSV reports whether dir holds a .csv file (any case).
+// hasCSV reports whether dir holds a .csv file (any case) or a folder of
+// part-*.csv files.
 func hasCSV(dir string) bool {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -80,7 +81,8 @@ func hasCSV(dir string) bool {
 			return true
 		}
 	}
-	return false
+	m, _ := filepath.Glob(filepath.Join(dir, "*", "part-*.csv"))
+	return len(m) > 0
 }
 
 // hasParquet reports whether dir holds Parquet files, directly or in one
