@@ -62,6 +62,9 @@ type Options struct {
 	AsOf time.Time
 	// Log receives progress at info level; rows are never logged. Nil is silent.
 	Log *slog.Logger
+	// BeforeCommit, when set, runs after every table was written and before
+	// the sink publishes them; an error aborts the run.
+	BeforeCommit func() error
 	// Progress, when set, is called from one goroutine per table with the
 	// running row count, at most a few times a second.
 	Progress func(table string, rows int64)
@@ -147,6 +150,11 @@ func Run(ctx context.Context, src sources.Source, dst sinks.Sink, o Options) (re
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if o.BeforeCommit != nil {
+		if err := o.BeforeCommit(); err != nil {
+			return nil, err
+		}
 	}
 	if err := dst.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("publishing output: %w", err)

@@ -175,6 +175,7 @@ func runRun(ctx context.Context, o runOptions, io stdio) (err error) {
 		Shard: cfg.shard, Subset: cfg.subset,
 		InferTypes: !o.noInfer && inferTypes(o, cfg),
 		Log:        log, Progress: prog.update,
+		BeforeCommit: func() error { return removeStaleManifest(shardManifestPath(o, cfg.shard)) },
 	})
 	if err != nil {
 		return err
@@ -390,4 +391,17 @@ func inferTypes(o runOptions, c *runConfig) bool {
 	csvSource := o.from != "-" && !sources.IsPostgres(o.from) &&
 		!strings.HasSuffix(strings.ToLower(o.from), ".parquet") && !hasParquet(o.from)
 	return typedSink && csvSource
+}
+
+// removeStaleManifest deletes the previous run's manifest just before new
+// output is published, so that a folder whose publication failed half-way
+// has no manifest describing it: a manifest means a complete run.
+func removeStaleManifest(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing the previous manifest: %w", err)
+	}
+	return nil
 }
