@@ -51,7 +51,7 @@ func (r *Result) WriteYAML(w io.Writer) error {
 	bw.WriteString("version: 1\nprofile: safe-harbor\nzip3: union\ntables:\n")
 
 	for _, t := range r.Tables {
-		fmt.Fprintf(bw, "  %s:\n", key(t.Name))
+		bw.WriteString(entry("  ", key(t.Name), ""))
 		how := "the first rows"
 		if t.Complete {
 			how = "the whole table"
@@ -63,7 +63,7 @@ func (r *Result) WriteYAML(w io.Writer) error {
 		bw.WriteString("\n    columns:\n")
 		for _, c := range t.Columns {
 			writeComment(bw, c)
-			fmt.Fprintf(bw, "      %s: %s\n", key(c.Name), flow(c))
+			bw.WriteString(entry("      ", key(c.Name), flow(c)))
 		}
 	}
 	return bw.Flush()
@@ -145,10 +145,51 @@ func key(s string) string {
 	return quote(s)
 }
 
+// entry is one line of a mapping, "k: v", or "k:" when v is empty. A key
+// longer than YAML allows a plain one (1024 characters) is written in the
+// explicit form, "? k" then ": v".
+func entry(indent, k, v string) string {
+	sep := ": "
+	if v == "" {
+		sep = ":"
+	}
+	if len(k) > 1000 {
+		return indent + "? " + k + "\n" + indent + sep + v + "\n"
+	}
+	return indent + k + sep + v + "\n"
+}
+
 // quote writes s as a double-quoted YAML scalar; JSON's escapes are YAML's.
+// JSON leaves DEL, the C1 controls and U+2028, U+2029 as they are (unless
+// it escapes HTML), which YAML refuses or reads as line breaks, so they are
+// escaped too.
 func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	q := strings.TrimSuffix(b.String(), "\n")
+	if !strings.ContainsFunc(q, yamlUnprintable) {
+		return q
+	}
+	var out strings.Builder
+	for _, r := range q {
+		if yamlUnprintable(r) {
+			fmt.Fprintf(&out, "\\u%04x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
+}
+
+// yamlUnprintable reports whether r may not appear as it is in a quoted
+// YAML scalar: YAML's printable set excludes DEL, the C1 controls, the
+// surrogates and U+FFFE, U+FFFF, and YAML reads NEL, U+2028 and U+2029 as
+// line breaks.
+func yamlUnprintable(r rune) bool {
+	return r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 ||
+		(r >= 0xd800 && r <= 0xdfff) || r == 0xfffe || r == 0xffff
 }
 
 // comment makes text safe inside a YAML comment: one line, printable.
