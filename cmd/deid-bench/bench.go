@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,17 +20,20 @@ import (
 
 // bench is the state of one benchmark run, shared by the modes.
 type bench struct {
-	cfg    config
-	csvDir string // the generated extract
-	self   string // this program, for the floor's child process
-	deid   string // the deid binary; empty if it could not be built
-	key    string // the key file for deid run
-	stderr io.Writer
+	cfg      config
+	patients int    // the size being measured, one of cfg.patients
+	csvDir   string // the generated extract of that size
+	self     string // this program, for the floor's child process
+	deid     string // the deid binary; empty if it could not be built
+	key      string // the key file for deid run
+	stderr   io.Writer
 }
 
-// runBench generates or reuses the extract, prepares deid, measures every
-// mode and prints the table to stdout. A mode whose floor or deid fails is
-// reported in the table and makes the result an error.
+// runBench prepares deid, then for each size generates or reuses the
+// extract, measures every mode and prints the table to stdout; with more
+// than one size it ends with the peak memory of each program at each size.
+// A mode whose floor or deid fails is reported in the table and makes the
+// result an error; a mode that needs a server no one named is skipped.
 func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	b := &bench{cfg: cfg, stderr: stderr}
 	if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
@@ -41,37 +45,63 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	b.self = self
 
-	if err := b.generate(); err != nil {
-		return err
-	}
 	deidErr := b.prepareDeid(ctx)
 	if deidErr != nil {
 		fmt.Fprintf(stderr, "deid-bench: deid is not measured: %v\n", deidErr)
 	}
-
-	var results []result
 	failed := deidErr != nil
-	for _, m := range cfg.modes {
-		rs := b.measureMode(ctx, m)
-		for _, r := range rs {
-			if r.err != nil {
-				failed = true
-				fmt.Fprintf(stderr, "deid-bench: %s %s: %v\n", r.mode, r.program, r.err)
+	var all []result
+	for _, n := range cfg.patients {
+		b.patients = n
+		if err := b.generate(); err != nil {
+			return err
+		}
+		var results []result
+		var notes []string
+		for _, m := range cfg.modes {
+			if m.needsPG && cfg.pg == "" {
+				notes = append(notes, m.name+": skipped; give a server with -pg or $"+envPG+".")
+				continue
+			}
+			rs := b.measureMode(ctx, m)
+			for _, r := range rs {
+				if r.err != nil {
+					failed = true
+					fmt.Fprintf(stderr, "deid-bench: %s %s: %v\n", r.mode, r.program, r.err)
+				}
+			}
+			results = append(results, rs...)
+			if m.note != "" {
+				notes = append(notes, m.note)
+			}
+			if ctx.Err() != nil {
+				break
 			}
 		}
-		results = append(results, rs...)
+
+		fmt.Fprintf(stdout, "\n%d patients, %d CPUs, %s %s/%s\n",
+			n, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		if err := printTable(stdout, results); err != nil {
+			return err
+		}
+		for _, note := range notes {
+			fmt.Fprintln(stdout, note)
+		}
+		all = append(all, results...)
 		if ctx.Err() != nil {
-			break
+			return ctx.Err()
 		}
 	}
-
-	fmt.Fprintf(stdout, "\n%d patients, %d CPUs, %s %s/%s\n",
-		cfg.patients, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	if err := printTable(stdout, results); err != nil {
-		return err
+	if self := selfPeakRSS(); self > 0 {
+		fmt.Fprintf(stdout, "\nA peak RSS under %.0f MiB, deid-bench's own, reads as that much: "+
+			"on Linux a child's peak counts the memory it shared with its parent before exec.\n",
+			float64(self)/(1<<20))
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if len(cfg.patients) > 1 {
+		fmt.Fprintln(stdout, "\npeak RSS in MiB by patients")
+		if err := printMemory(stdout, cfg.patients, all); err != nil {
+			return err
+		}
 	}
 	if failed {
 		return errors.New("some runs failed; see above")
@@ -79,17 +109,17 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// generate writes the extract into a folder named by its options, unless a
-// complete one is already there.
+// generate writes the extract of b.patients into a folder named by its
+// options, unless a complete one is already there.
 func (b *bench) generate() error {
 	c := b.cfg
 	b.csvDir = filepath.Join(c.dir, fmt.Sprintf("csv-v%d-p%d-e%s-s%d", synth.FormatVersion,
-		c.patients, strconv.FormatFloat(c.perPatient, 'f', -1, 64), c.seed))
+		b.patients, strconv.FormatFloat(c.perPatient, 'f', -1, 64), c.seed))
 
 	if !complete(b.csvDir) {
-		fmt.Fprintf(b.stderr, "generating %d patients into %s\n", c.patients, b.csvDir)
+		fmt.Fprintf(b.stderr, "generating %d patients into %s\n", b.patients, b.csvDir)
 		start := time.Now()
-		o := synth.Options{Patients: c.patients, EncountersPerPatient: c.perPatient, Seed: c.seed}
+		o := synth.Options{Patients: b.patients, EncountersPerPatient: c.perPatient, Seed: c.seed}
 		if err := synth.Generate(b.csvDir, o); err != nil {
 			return err
 		}
@@ -160,44 +190,44 @@ func moduleRoot(ctx context.Context) (string, error) {
 }
 
 // measureMode runs the floor and then deid on the mode's input, each
-// b.cfg.runs times, and returns the fastest run of each.
+// b.cfg.runs times, and returns the fastest run of each with the slowest.
 func (b *bench) measureMode(ctx context.Context, m mode) []result {
-	floor := result{mode: m.name, program: "floor"}
-	in, err := m.prepare(b)
+	floor := result{mode: m.name, program: "floor", patients: b.patients}
+	in, err := m.prepare(ctx, b)
 	if err != nil {
 		floor.err = fmt.Errorf("preparing the input: %w", err)
 		return []result{floor}
 	}
-	size, err := inputBytes(in)
-	if err != nil {
+	if floor.bytes, err = in.size(ctx); err != nil {
 		floor.err = err
 		return []result{floor}
 	}
-	floor.bytes = size
 
-	out := filepath.Join(b.cfg.dir, "out-"+m.name+"-floor")
-	floor = b.best(ctx, floor, out, b.self, "floor", "-mode", m.name, in, out)
+	out := m.output(b, "floor")
+	floor = b.best(ctx, floor, out, b.self,
+		"floor", "-mode", m.name, "-policy", b.cfg.policy, in.spec(), out.spec())
 	results := []result{floor}
 	if b.deid == "" {
 		return results
 	}
 
-	d := result{mode: m.name, program: "deid", bytes: size, rows: floor.rows}
-	out = filepath.Join(b.cfg.dir, "out-"+m.name+"-deid")
-	d = b.best(ctx, d, out, b.deid, m.deidArgs(b, in, out)...)
+	d := result{mode: m.name, program: "deid", patients: b.patients, bytes: floor.bytes,
+		rows: floor.rows}
+	out = m.output(b, "deid")
+	d = b.best(ctx, d, out, b.deid, m.deidArgs(b, in.spec(), out.spec())...)
 	if floor.err == nil && d.err == nil && floor.wall > 0 {
 		d.ratio = d.wall.Seconds() / floor.wall.Seconds()
 	}
 	return append(results, d)
 }
 
-// best runs the program b.cfg.runs times into a fresh out, keeps the
-// fastest run's time and the largest peak memory, and removes out unless
-// -keep is set.
-func (b *bench) best(ctx context.Context, r result, out, prog string, args ...string) result {
+// best runs the program b.cfg.runs times into a freshly emptied out, keeps
+// the fastest and the slowest run's time and the largest peak memory, and
+// removes out unless -keep is set.
+func (b *bench) best(ctx context.Context, r result, out place, prog string, args ...string) result {
 	var err error
 	for i := range b.cfg.runs {
-		if err := os.RemoveAll(out); err != nil {
+		if err := out.reset(ctx); err != nil {
 			r.err = err
 			return r
 		}
@@ -217,20 +247,35 @@ func (b *bench) best(ctx context.Context, r result, out, prog string, args ...st
 		} else {
 			b.stderr.Write(stdout.Bytes())
 		}
+		fmt.Fprintf(b.stderr, "%s %s: %.2f s, peak RSS %.0f MiB\n", r.mode, r.program,
+			m.wall.Seconds(), float64(m.peakRSS)/(1<<20))
 		if r.wall == 0 || m.wall < r.wall {
 			r.wall = m.wall
 		}
+		r.slowest = max(r.slowest, m.wall)
 		r.peakRSS = max(r.peakRSS, m.peakRSS)
 	}
 	// The output's size shows how much less a policy that drops columns
 	// writes than the floor, which copies everything.
-	if r.outBytes, err = inputBytes(out); err != nil {
+	if r.outBytes, err = out.size(ctx); err != nil {
 		r.err = err
 	}
 	if !b.cfg.keep {
-		r.err = errors.Join(r.err, os.RemoveAll(out))
+		r.err = errors.Join(r.err, out.remove(ctx))
 	}
 	return r
+}
+
+// child runs this program with args and waits for it. Work that would grow
+// this process's memory runs so: on Linux a child's peak memory counts the
+// memory it shared with this process until exec.
+func (b *bench) child(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, b.self, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, b.stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("deid-bench %s: %w", args[0], err)
+	}
+	return nil
 }
 
 // inputBytes returns the size of a file, or of the regular files under a
@@ -254,19 +299,26 @@ func inputBytes(path string) (int64, error) {
 	return n, nil
 }
 
-// floorMain is `deid-bench floor -mode M IN OUT`: the floor of mode M alone.
-// It prints "rows N" on stdout for the parent to read.
-func floorMain(args []string, stdout, stderr io.Writer) int {
-	var name string
-	if len(args) >= 2 && args[0] == "-mode" {
-		name, args = args[1], args[2:]
-	}
-	m, ok := findMode(name)
-	if !ok || len(args) != 2 {
-		fmt.Fprintf(stderr, "usage: deid-bench floor -mode {%s} IN OUT\n", strings.Join(modeNames(), "|"))
+// floorMain is `deid-bench floor -mode M [-policy P] IN OUT`: the floor of
+// mode M alone. It prints "rows N" on stdout for the parent to read.
+func floorMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("deid-bench floor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("mode", "", "the mode: "+strings.Join(modeNames(), ", "))
+	policy := fs.String("policy", "demo", "policy file or bundled policy name")
+	usage := func() int {
+		fmt.Fprintf(stderr, "usage: deid-bench floor -mode {%s} [-policy P] IN OUT\n",
+			strings.Join(modeNames(), "|"))
 		return 2
 	}
-	rows, err := m.floor(args[0], args[1])
+	if err := fs.Parse(args); err != nil {
+		return usage()
+	}
+	m, ok := findMode(*name)
+	if !ok || fs.NArg() != 2 {
+		return usage()
+	}
+	rows, err := m.floor(ctx, *policy, fs.Arg(0), fs.Arg(1))
 	if err != nil {
 		fmt.Fprintln(stderr, "deid-bench floor:", err)
 		return 1
