@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/deid/deid/deid/scan"
+	"github.com/deid/deid/internal/atomicfile"
 	"github.com/deid/deid/sources"
 )
 
@@ -103,24 +102,5 @@ func runScan(ctx context.Context, o scanOptions, io stdio) error {
 // writePolicyFile writes the policy under a temporary name beside path and
 // renames it when complete.
 func writePolicyFile(path string, res *scan.Result) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".deid-scan-*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing the policy: %w", err)
-	}
-	tmp := f.Name()
-	err = res.WriteYAML(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing the policy %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, res.WriteYAML)
 }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/deid/deid/deid"
 	"github.com/deid/deid/deid/verify"
+	"github.com/deid/deid/internal/atomicfile"
 	"github.com/deid/deid/schemas"
 	"github.com/deid/deid/sources"
 	"github.com/deid/deid/tokenize"
@@ -224,26 +224,7 @@ func readManifest(o verifyOptions) (*deid.Manifest, error) {
 // writeReportFile writes the JSON report under a temporary name and
 // renames it when complete.
 func writeReportFile(path string, rep *verify.Report) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".deid-verify-*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	tmp := f.Name()
-	err = rep.WriteJSON(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing the report %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, rep.WriteJSON)
 }
 
 // verifyRun checks a run's output as deid run --verify does, before the
