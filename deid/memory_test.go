@@ -3,6 +3,8 @@ package deid
 import (
 	"context"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -21,7 +23,7 @@ type memSource struct {
 
 func (m *memSource) Tables(context.Context) ([]sources.Table, error) {
 	var out []sources.Table
-	for _, name := range sortedKeys(m.tables) {
+	for _, name := range slices.Sorted(maps.Keys(m.tables)) {
 		var fields []arrow.Field
 		for _, h := range m.tables[name][0] {
 			fields = append(fields, arrow.Field{Name: h, Type: arrow.BinaryTypes.String, Nullable: true})

@@ -2,7 +2,8 @@ package deid
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -108,7 +109,7 @@ func NewPlan(p *schemas.Policy, tables []sources.Table, env Env) (*Plan, error) 
 			plan.Tables = append(plan.Tables, tplan)
 		}
 	}
-	for _, name := range sortedKeys(p.Tables) {
+	for _, name := range slices.Sorted(maps.Keys(p.Tables)) {
 		if !seen[name] {
 			problems = append(problems, fmt.Sprintf(
 				"table %q is in the policy (line %d) but not in the source",
@@ -193,7 +194,7 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 			outFields = append(outFields, of)
 		}
 	}
-	for _, name := range sortedKeys(tp.Columns) {
+	for _, name := range slices.Sorted(maps.Keys(tp.Columns)) {
 		if _, ok := plan.refs[name]; !ok {
 			problems = append(problems, fmt.Sprintf(
 				"table %q column %q is in the policy (line %d) but not in the source",
@@ -428,13 +429,4 @@ func sameMeaning(child *TablePlan, cc []string, parent *TablePlan, pc []string) 
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,9 +2,11 @@ package deid
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -194,7 +196,7 @@ func newSubsetPlan(p *schemas.Policy, plan *Plan, s Subset, tok *tokenize.Tokeni
 		cols := domains[domain]
 		if len(cols) == 0 {
 			problems = append(problems, fmt.Sprintf("%s: no column is tokenised in the domain %q "+
-				"(domains: %s)", spec, domain, strings.Join(sortedKeys(domains), ", ")))
+				"(domains: %s)", spec, domain, strings.Join(slices.Sorted(maps.Keys(domains)), ", ")))
 			return false
 		}
 		if msg := mixedKinds(domain, cols); msg != "" {

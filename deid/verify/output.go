@@ -3,6 +3,8 @@ package verify
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,7 +259,7 @@ func (v *verifier) birthYear(oc *outCol, rec arrow.RecordBatch, i int, row int64
 // finishTable settles the per-column checks that need the whole table.
 func (v *verifier) finishTable(tr *tableRun) {
 	aligned := !v.sharded && tr.srcSeen && tr.srcRows == tr.outRows
-	for _, name := range sortedKeys(tr.cols) {
+	for _, name := range slices.Sorted(maps.Keys(tr.cols)) {
 		c := tr.cols[name]
 		if c.sameHits > 0 {
 			switch size := listSize(c.fake); {

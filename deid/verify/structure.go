@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/deid/deid/safeharbor"
@@ -69,14 +71,14 @@ func (v *verifier) checkJoins() {
 	byDomain := map[string][]*colRun{}
 	for _, name := range v.order {
 		tr := v.tables[name]
-		for _, cname := range sortedKeys(tr.cols) {
+		for _, cname := range slices.Sorted(maps.Keys(tr.cols)) {
 			c := tr.cols[cname]
 			if c.action == safeharbor.Token && c.present && c.srcVals != nil {
 				byDomain[c.domain] = append(byDomain[c.domain], c)
 			}
 		}
 	}
-	for _, d := range sortedKeys(byDomain) {
+	for _, d := range slices.Sorted(maps.Keys(byDomain)) {
 		cs := byDomain[d]
 		if len(cs) < 2 {
 			continue

@@ -15,7 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -180,7 +181,7 @@ func newVerifier(o Options) (*verifier, error) {
 		v.sharded = true
 	}
 
-	for _, name := range sortedKeys(o.Policy.Tables) {
+	for _, name := range slices.Sorted(maps.Keys(o.Policy.Tables)) {
 		tp := o.Policy.Tables[name]
 		tr := &tableRun{name: name, policy: tp, cols: map[string]*colRun{}}
 		for cname, cp := range tp.Columns {
@@ -387,7 +388,7 @@ func (v *verifier) checkTables() {
 			}
 			continue
 		}
-		for _, cname := range sortedKeys(tr.cols) {
+		for _, cname := range slices.Sorted(maps.Keys(tr.cols)) {
 			c := tr.cols[cname]
 			if !c.present && c.action != safeharbor.Drop && tr.srcSeen {
 				v.fs.add(checkSchema, name, cname, 0,
@@ -424,13 +425,4 @@ func allDropped(tr *tableRun) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
