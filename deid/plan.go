@@ -353,26 +353,29 @@ func linkForeignKeys(plan *Plan) {
 	for _, t := range plan.Tables {
 		c := t.Source.Constraints
 		out := &t.Out.Constraints
-		if keyUsable(t, c.PrimaryKey) {
+		if keyUsable(t, c.PrimaryKey) && keepsDistinct(t, c.PrimaryKey) {
 			out.PrimaryKey = c.PrimaryKey
 		} else if len(c.PrimaryKey) > 0 {
-			t.Notes = append(t.Notes, "primary key left out: a key column is dropped or nulled")
+			t.Notes = append(t.Notes, "primary key left out: "+notDistinct)
 		}
 		for _, u := range c.Unique {
-			if keyUsable(t, u) {
+			if keyUsable(t, u) && keepsDistinct(t, u) {
 				out.Unique = append(out.Unique, u)
 			} else {
 				t.Notes = append(t.Notes, fmt.Sprintf(
-					"unique constraint on (%s) left out: a column is dropped or nulled",
-					strings.Join(u, ", ")))
+					"unique constraint on (%s) left out: %s", strings.Join(u, ", "), notDistinct))
 			}
 		}
 		for _, ix := range c.Indexes {
-			if keyUsable(t, ix.Columns) {
-				out.Indexes = append(out.Indexes, ix)
-			} else {
+			switch {
+			case !keyUsable(t, ix.Columns):
 				t.Notes = append(t.Notes, fmt.Sprintf(
 					"index %q left out: a column is dropped or nulled", ix.Name))
+			case ix.Unique && !keepsDistinct(t, ix.Columns):
+				t.Notes = append(t.Notes, fmt.Sprintf(
+					"unique index %q left out: %s", ix.Name, notDistinct))
+			default:
+				out.Indexes = append(out.Indexes, ix)
 			}
 		}
 		for _, fk := range c.ForeignKeys {
@@ -409,6 +412,24 @@ func keyUsable(t *TablePlan, cols []string) bool {
 	for _, name := range cols {
 		c := t.column(name)
 		if c == nil || c.Action == safeharbor.Drop || c.Action == safeharbor.Null {
+			return false
+		}
+	}
+	return true
+}
+
+// notDistinct says why a key was left out of the output.
+const notDistinct = "a key column is dropped, nulled or generalised (year, ZIP3, " +
+	"top-coded, surrogate), so its values may repeat"
+
+// keepsDistinct reports whether distinct values of cols stay distinct in
+// the output: every column is kept or tokenized, and tokens are one to one.
+// Years, ZIP3 prefixes, top-coded ages and surrogates are not, so a unique
+// key over one of them would fail on the de-identified data.
+func keepsDistinct(t *TablePlan, cols []string) bool {
+	for _, name := range cols {
+		c := t.column(name)
+		if c == nil || (c.Action != safeharbor.Keep && c.Action != safeharbor.Token) {
 			return false
 		}
 	}
