@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deid/deid/internal/pgtest"
 	"github.com/deid/deid/internal/synth"
 )
 
@@ -116,6 +118,9 @@ func waitFor(t *testing.T, p *proc, d time.Duration, what string, cond func() bo
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if !p.running() {
+			if cond() { // the process's last output came in meanwhile
+				return
+			}
 			t.Fatalf("deid exited before %s; stderr:\n%s", what, p.stderr.String())
 		}
 		if time.Now().After(deadline) {
@@ -201,6 +206,52 @@ func TestBinaryUnderSignals(t *testing.T) {
 				t.Errorf("audit record %s does not say interrupted", record)
 			}
 		})
+	}
+}
+
+// TestBinaryUnderSignalsToPostgres signals a real deid process that loads
+// a PostgreSQL target: it must drop its staging schema, leave the target's
+// tables as they were, and exit 130. It skips without a test server or
+// while the run command cannot write PostgreSQL.
+func TestBinaryUnderSignalsToPostgres(t *testing.T) {
+	to := pgtest.New(t)
+	bin := buildDeid(t)
+	extract := filepath.Join(t.TempDir(), "extract")
+	if err := synth.Generate(extract, synth.Options{Patients: 60000}); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, to, `CREATE TABLE patients (patient_id bigint)`,
+		`INSERT INTO patients VALUES (1)`)
+	const state = `SELECT
+		(SELECT count(*) FROM pg_tables WHERE schemaname = 'public') || ' tables, ' ||
+		(SELECT count(*) FROM patients) || ' patients, ' ||
+		(SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'deid\_staging\_%') || ' staging'`
+	query := func() string {
+		var s string
+		conn := pgtest.Connect(t, to)
+		if err := conn.QueryRow(context.Background(), state).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(context.Background())
+		return s
+	}
+
+	p := start(t, bin, nil, nil, io.Discard, "run", "--policy", "demo", "--from", extract,
+		"--to", to, "--key-file", testKeyFile(t), "--as-of", "2026-01-01")
+	waitFor(t, p, 60*time.Second, "a staging schema", func() bool {
+		if strings.Contains(p.stderr.String(), "not built yet") {
+			t.Skip("the run command does not write PostgreSQL yet")
+		}
+		return strings.HasSuffix(query(), " 1 staging")
+	})
+	time.Sleep(500 * time.Millisecond)
+
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 10*time.Second); code != 130 {
+		t.Errorf("exit code %d, want 130; stderr:\n%s", code, p.stderr.String())
+	}
+	if got, want := query(), "1 tables, 1 patients, 0 staging"; got != want {
+		t.Errorf("target holds %s, want %s", got, want)
 	}
 }
 
