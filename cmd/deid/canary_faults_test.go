@@ -11,7 +11,12 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/deid/deid/internal/pgtest"
+	"github.com/deid/deid/sinks"
 	"github.com/deid/deid/sources"
 )
 
@@ -35,6 +40,8 @@ type faultCase struct {
 	// keeps is set when the policy keeps a column holding canaries, so the
 	// output data may hold them; every other output still may not.
 	keeps bool
+	// says is in the exit message, when set.
+	says string
 }
 
 // rowsWith is the canary header and rows, with the first canary row changed
@@ -135,6 +142,16 @@ func faultCases() []faultCase {
 			r.args = append(r.args, "--key-file", key)
 		}},
 		{name: "bad value from PostgreSQL", code: 1, setup: postgresInput},
+		{name: "clean run to PostgreSQL", setup: func(t *testing.T, r *faultRun) {
+			os.WriteFile(r.in, []byte(clean), 0o644)
+			postgresTarget(t, r, "1 tables, 0 staging")
+		}},
+		{name: "server refuses a value (NUL) in PostgreSQL", code: 1, keeps: true,
+			says: `row 2 column "note": character_not_in_repertoire (SQLSTATE 22021)`,
+			setup: func(t *testing.T, r *faultRun) {
+				nulParquet(t, r)
+				postgresTarget(t, r, "0 tables, 0 staging")
+			}},
 	}
 }
 
@@ -197,6 +214,74 @@ func postgresInput(t *testing.T, r *faultRun) {
 	r.in = url
 }
 
+// postgresTarget makes the run write a new PostgreSQL database and checks,
+// once the run is over, that it holds the tables and staging schemas said.
+func postgresTarget(t *testing.T, r *faultRun, want string) {
+	url := pgtest.New(t)
+	r.args = append(r.args, "--to", url)
+	t.Cleanup(func() {
+		var got string
+		conn := pgtest.Connect(t, url)
+		err := conn.QueryRow(context.Background(), `SELECT
+			(SELECT count(*) FROM pg_tables WHERE schemaname = 'public') || ' tables, ' ||
+			(SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'deid\_staging\_%') || ' staging'`).
+			Scan(&got)
+		if err != nil || got != want {
+			t.Errorf("target database holds %s (%v), want %s", got, err, want)
+		}
+	})
+}
+
+// nulParquet writes the canary rows as a Parquet file of text, with a NUL
+// byte in a note, which a CSV file cannot hold and PostgreSQL text refuses,
+// and a policy that keeps the note.
+func nulParquet(t *testing.T, r *faultRun) {
+	cells := canaryCells()
+	cols := strings.Split(strings.TrimSpace(canaryHeader), ",")
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Nullable: true}
+	}
+	schema := arrow.NewSchema(fields, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for row := range 2 {
+		for i, v := range cells {
+			if cols[i] == "note" && row == 1 {
+				v = "CANARY-NOTE-9920\x00Zyxwquux"
+			}
+			b.Field(i).(*array.StringBuilder).Append(v)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+
+	pq := filepath.Join(r.dir, "input", "people.parquet")
+	sink, err := sinks.NewParquetFileSink(pq, sinks.ParquetSinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := sink.Create(ctx, sources.Table{Name: "people", Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(r.in)
+	r.in = pq
+	policy := strings.ReplaceAll(canaryPolicy, ", type: int64", "")
+	policy = strings.Replace(policy, "{phi: free-text}", `{keep: "a test of server errors"}`, 1)
+	os.WriteFile(r.policy, []byte(policy), 0o644)
+}
+
 // canaryCells are the cells of canaryRow.
 func canaryCells() []string {
 	return []string{"4242", "CANARY-MRN-7731", "Zyxwquux", "1931-07-04", "2020-01-01", "82190",
@@ -247,6 +332,9 @@ func TestCanariesNeverLeakOnAnyPath(t *testing.T) {
 			code := exitCode(execute(r.ctx, root), &msg)
 			if code != tc.code {
 				t.Fatalf("exit code %d (%s), want %d", code, msg.String(), tc.code)
+			}
+			if !strings.Contains(msg.String(), tc.says) {
+				t.Errorf("exit message %q does not say %q", msg.String(), tc.says)
 			}
 
 			streams := map[string]string{"stderr": stderr.String(), "exit message": msg.String()}
