@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/deid/deid/internal/dataerr"
+	"github.com/deid/deid/internal/guard"
 	"github.com/deid/deid/internal/pgconn"
 )
 
@@ -183,6 +184,17 @@ func (l *pgLane) run(ctx context.Context, r *pgReader, t *pgTable, formats []int
 	first, batchRows int) {
 	defer close(l.out)
 	defer l.close()
+	// A panic while decoding rows would end the process with a trace that
+	// may hold values; it becomes an error of this table that quotes none.
+	defer func() {
+		if v := recover(); v != nil {
+			err := guard.Error(fmt.Sprintf("the reader of table %q", t.info.Name), v)
+			select {
+			case l.out <- pgMsg{err: err}:
+			case <-ctx.Done():
+			}
+		}
+	}()
 
 	b := array.NewRecordBuilder(memory.DefaultAllocator, t.info.Schema)
 	defer b.Release()
