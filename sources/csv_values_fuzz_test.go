@@ -66,8 +66,12 @@ func normalizeTimestamp(s string) string {
 
 // strictRFC3339 reports whether s, which time.Parse read as RFC 3339, is
 // written as RFC 3339 says: time.Parse also takes one-digit hours, a comma
-// before the fraction and more than nine digits of it.
+// before the fraction, more than nine digits of it and a zone offset of 24
+// hours.
 func strictRFC3339(s string) bool {
+	if n := len(s); n >= 6 && (s[n-6] == '+' || s[n-6] == '-') && s[n-5:n-3] > "23" {
+		return false
+	}
 	return len(s) >= 20 && s[13] == ':' && s[16] == ':' && !strings.Contains(s, ",") &&
 		fractionDigits(s) <= 9
 }
