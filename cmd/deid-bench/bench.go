@@ -53,7 +53,7 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var all []result
 	for _, n := range cfg.patients {
 		b.patients = n
-		if err := b.generate(); err != nil {
+		if err := b.generate(ctx); err != nil {
 			return err
 		}
 		var results []result
@@ -110,17 +110,20 @@ func runBench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 }
 
 // generate writes the extract of b.patients into a folder named by its
-// options, unless a complete one is already there.
-func (b *bench) generate() error {
+// options, unless a complete one is already there. The generator runs in a
+// child process, like every step that takes memory.
+func (b *bench) generate(ctx context.Context) error {
 	c := b.cfg
+	per := strconv.FormatFloat(c.perPatient, 'f', -1, 64)
 	b.csvDir = filepath.Join(c.dir, fmt.Sprintf("csv-v%d-p%d-e%s-s%d", synth.FormatVersion,
-		b.patients, strconv.FormatFloat(c.perPatient, 'f', -1, 64), c.seed))
+		b.patients, per, c.seed))
 
 	if !complete(b.csvDir) {
 		fmt.Fprintf(b.stderr, "generating %d patients into %s\n", b.patients, b.csvDir)
 		start := time.Now()
-		o := synth.Options{Patients: b.patients, EncountersPerPatient: c.perPatient, Seed: c.seed}
-		if err := synth.Generate(b.csvDir, o); err != nil {
+		err := b.child(ctx, "generate", "-patients", strconv.Itoa(b.patients),
+			"-encounters-per-patient", per, "-seed", strconv.FormatUint(c.seed, 10), b.csvDir)
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(b.stderr, "generated in %.1f s\n", time.Since(start).Seconds())
@@ -221,9 +224,11 @@ func (b *bench) measureMode(ctx context.Context, m mode) []result {
 	return append(results, d)
 }
 
-// best runs the program b.cfg.runs times into a freshly emptied out, keeps
-// the fastest and the slowest run's time and the largest peak memory, and
-// removes out unless -keep is set.
+// best runs the program b.cfg.runs times into a freshly emptied out, each
+// once the disks have written back what came before (the extract just
+// generated, the last run's output), keeps the fastest and the slowest
+// run's time and the largest peak memory, and removes out unless -keep is
+// set.
 func (b *bench) best(ctx context.Context, r result, out place, prog string, args ...string) result {
 	var err error
 	for i := range b.cfg.runs {
@@ -231,6 +236,7 @@ func (b *bench) best(ctx context.Context, r result, out place, prog string, args
 			r.err = err
 			return r
 		}
+		flushDisks()
 		fmt.Fprintf(b.stderr, "%s %s: run %d of %d\n", r.mode, r.program, i+1, b.cfg.runs)
 		var stdout bytes.Buffer
 		var m measurement
@@ -324,6 +330,27 @@ func floorMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	fmt.Fprintf(stdout, "rows %d\n", rows)
+	return 0
+}
+
+// generateMain is `deid-bench generate -patients N
+// -encounters-per-patient E -seed S DIR`: it writes the extract into DIR.
+func generateMain(args []string, stderr io.Writer) int {
+	var o synth.Options
+	fs := flag.NewFlagSet("deid-bench generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.Patients, "patients", 1000, "patients")
+	fs.Float64Var(&o.EncountersPerPatient, "encounters-per-patient", 5, "mean encounters per patient")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: deid-bench generate [-patients N] "+
+			"[-encounters-per-patient E] [-seed S] DIR")
+		return 2
+	}
+	if err := synth.Generate(fs.Arg(0), o); err != nil {
+		fmt.Fprintln(stderr, "deid-bench generate:", err)
+		return 1
+	}
 	return 0
 }
 

@@ -17,10 +17,10 @@
 //
 // `deid-bench floor -mode M [-policy P] IN OUT` runs the floor of mode M
 // alone; the benchmark invokes itself that way so that the floor's time and
-// memory are measured like deid's. `deid-bench load-pg DIR URL` loads an
-// extract into an empty database. Both keep work that takes memory out of
-// the benchmark's own process, whose peak memory Linux counts in every
-// child's.
+// memory are measured like deid's. `deid-bench generate` writes an extract
+// and `deid-bench load-pg DIR URL` loads one into an empty database. They
+// keep work that takes memory out of the benchmark's own process, whose peak
+// memory Linux counts in every child's.
 package main
 
 import (
@@ -39,7 +39,7 @@ func main() {
 	os.Exit(code)
 }
 
-// dispatch runs the floor or load-pg subcommand or the benchmark and returns the exit
+// dispatch runs a subcommand (floor, load-pg, generate) or the benchmark and returns the exit
 // code: 0 success, 1 a failed step, 2 a usage error.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -48,6 +48,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return floorMain(ctx, args[1:], stdout, stderr)
 		case "load-pg":
 			return loadPGMain(ctx, args[1:], stderr)
+		case "generate":
+			return generateMain(args[1:], stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,9 @@ import (
 )
 
 // TestMain lets the test binary stand in for deid-bench when the benchmark
-// re-invokes itself to run a floor or load a database.
+// re-invokes itself to run a floor, generate an extract or load a database.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && (os.Args[1] == "floor" || os.Args[1] == "load-pg") {
+	if len(os.Args) > 1 && slices.Contains([]string{"floor", "load-pg", "generate"}, os.Args[1]) {
 		os.Exit(dispatch(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -111,6 +112,23 @@ func TestFloorMain(t *testing.T) {
 	empty := []string{"-mode", "csv", t.TempDir(), "out"}
 	if code := floorMain(ctx, empty, &stdout, &stderr); code != 1 {
 		t.Errorf("floorMain of an empty folder = %d, want 1", code)
+	}
+}
+
+func TestGenerateMain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x")
+	var stderr bytes.Buffer
+	args := []string{"-patients", "30", "-encounters-per-patient", "2", "-seed", "3", dir}
+	if code := generateMain(args, &stderr); code != 0 || !complete(dir) {
+		t.Fatalf("generateMain = %d, complete %v, stderr %s", code, complete(dir), stderr.String())
+	}
+	for _, args := range [][]string{nil, {"-patients", "x", dir}, {dir, dir}} {
+		if code := generateMain(args, &stderr); code != 2 {
+			t.Errorf("generateMain(%q) = %d, want 2", args, code)
+		}
+	}
+	if code := generateMain([]string{"-patients", "0", dir}, &stderr); code != 1 {
+		t.Errorf("generateMain of no patients = %d, want 1", code)
 	}
 }
 
