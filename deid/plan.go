@@ -230,16 +230,17 @@ func anyColumnKnown(tp *schemas.TablePolicy, schema *arrow.Schema) bool {
 // that is really a row of data holds) is withheld, and the column is named
 // by its position instead.
 func shownColumn(name string, i int) string {
-	if plausibleName(name) {
+	if PlausibleColumnName(name) {
 		return fmt.Sprintf("column %q", name)
 	}
 	return fmt.Sprintf("column %d (its name is not shown: it does not read as a column name)", i+1)
 }
 
-// plausibleName reports whether s reads as a column name: up to 63
+// PlausibleColumnName reports whether s reads as a column name: up to 63
 // characters, a letter or underscore first, then letters, digits, spaces
-// and _ - . $ #.
-func plausibleName(s string) bool {
+// and _ - . $ #. A header that is really a row of data (dates, numbers,
+// e-mail addresses) fails it, so its names are not repeated anywhere.
+func PlausibleColumnName(s string) bool {
 	if s == "" || len(s) > 63 {
 		return false
 	}

@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/deid/deid/deid"
+	"github.com/deid/deid/internal/dataerr"
 	"github.com/deid/deid/safeharbor"
 	"github.com/deid/deid/sources"
 )
@@ -120,6 +122,17 @@ func Scan(ctx context.Context, src sources.Source, o Options) (*Result, error) {
 	tables, err := src.Tables(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("scan: listing tables: %w", err)
+	}
+	// The draft repeats every column name; a header that reads as data (a
+	// file without a header row) would put a row of values into it.
+	for _, t := range tables {
+		for i, f := range t.Schema.Fields() {
+			if !deid.PlausibleColumnName(f.Name) {
+				return nil, &dataerr.Error{Table: t.Name, Rule: "header", Reason: fmt.Sprintf(
+					"the name of column %d does not read as a column name (is the first row "+
+						"a header?); it is not shown", i+1)}
+			}
+		}
 	}
 
 	var ts []*tableState

@@ -300,3 +300,23 @@ func TestSequentialKeysDoNotJoin(t *testing.T) {
 	}
 	checkRunnable(t, res, src)
 }
+
+func TestScanRefusesAHeaderThatReadsAsData(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "people.csv")
+	os.WriteFile(path, []byte("1931-07-04,canary@leak.invalid,42\n1950-01-01,a@example.com,7\n"), 0o644)
+	src, err := sources.NewCSVFile(path, sources.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	_, err = Scan(context.Background(), src, Options{})
+	if err == nil {
+		t.Fatal("a headerless file was scanned")
+	}
+	for _, v := range []string{"1931-07-04", "canary@leak.invalid"} {
+		if strings.Contains(err.Error(), v) {
+			t.Errorf("the error quotes %q: %v", v, err)
+		}
+	}
+}
