@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -99,4 +100,28 @@ func inferenceHint(err error, tp *TablePlan) error {
 			" or the right type for this column in the policy)"
 	}
 	return err
+}
+
+// ReadTypes returns, by table and column, the types Run reads the tables of
+// src with when Options.InferTypes is set: the types the policy declares and
+// those inferred from the first rows rows. Programs that must read a source
+// exactly as a run would, such as a benchmark's floor, use it.
+func ReadTypes(ctx context.Context, src sources.Source, p *schemas.Policy, env Env,
+	rows int) (map[string]map[string]arrow.DataType, error) {
+	tables, err := src.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if env.Inferred, err = inferTypes(ctx, src, p, tables, env, rows); err != nil {
+		return nil, err
+	}
+	plan, err := NewPlan(p, tables, env)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]arrow.DataType{}
+	for _, tp := range plan.Tables {
+		out[tp.Name] = maps.Clone(tp.Types)
+	}
+	return out, nil
 }

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/deid/deid/deid"
 	"github.com/deid/deid/internal/synth"
@@ -168,17 +166,9 @@ func copyTable(ctx context.Context, src sources.Source, dst sinks.Sink, t source
 }
 
 // engineTypes returns the types deid run reads the CSV tables of src with
-// when it writes to a typed sink: the types the policy declares, and for
-// each other text column that the policy keeps, reduces to a year or
-// top-codes, the type sources.InferType guesses from the first
-// deid.DefaultInferRows rows when it suits the rule. Token, surrogate and ZIP
-// columns stay text. It follows deid/infer.go, which is not exported; the
-// plan it builds for that uses a throwaway key and transforms nothing.
+// when it writes to a typed sink (deid.ReadTypes); the plan it builds for
+// that uses a throwaway key and transforms nothing.
 func engineTypes(ctx context.Context, src sources.Source, p *schemas.Policy) (tableTypes, error) {
-	tables, err := src.Tables(ctx)
-	if err != nil {
-		return nil, err
-	}
 	key, err := tokenize.GenerateKey()
 	if err != nil {
 		return nil, err
@@ -189,73 +179,7 @@ func engineTypes(ctx context.Context, src sources.Source, p *schemas.Policy) (ta
 	}
 	env := deid.Env{Tokenizer: tokenize.New(key), Zip: safeharbor.NewZipRule(zips),
 		AsOf: time.Now().UTC()}
-	plan, err := deid.NewPlan(p, tables, env)
-	if err != nil {
-		return nil, err
-	}
-
-	all := tableTypes{}
-	for _, tp := range plan.Tables {
-		types := maps.Clone(tp.Types)
-		var cands []*deid.ColumnPlan
-		for _, c := range tp.Columns {
-			if c.InType.ID() == arrow.STRING && tp.Types[c.Name] == nil && inferable(c.Action) {
-				cands = append(cands, c)
-			}
-		}
-		if len(cands) > 0 {
-			if err := sampleTypes(ctx, src, tp, cands, types); err != nil {
-				return nil, err
-			}
-		}
-		all[tp.Name] = types
-	}
-	return all, nil
-}
-
-// inferable reports whether deid guesses the type of a text column under
-// action a.
-func inferable(a safeharbor.Action) bool {
-	return a == safeharbor.Keep || a == safeharbor.Year || a == safeharbor.TopCode
-}
-
-// sampleTypes adds to types the guessed type of each column of cands that
-// suits its rule.
-func sampleTypes(ctx context.Context, src sources.Source, tp *deid.TablePlan,
-	cands []*deid.ColumnPlan, types map[string]arrow.DataType) error {
-	r, err := src.Open(ctx, tp.Name,
-		sources.ReadOptions{BatchRows: deid.DefaultInferRows, Types: tp.Types})
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	rec, err := r.Next(ctx)
-	if errors.Is(err, io.EOF) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
-	for _, c := range cands {
-		dt := sources.InferType(rec.Column(c.Index).(*array.String))
-		if fits(c.Action, dt) {
-			types[c.Name] = dt
-		}
-	}
-	return nil
-}
-
-// fits reports whether a guessed type suits the action: dates for the year
-// rule, numbers for top-coding, anything but text for keep.
-func fits(a safeharbor.Action, dt arrow.DataType) bool {
-	switch a {
-	case safeharbor.Year:
-		return dt.ID() == arrow.DATE32 || dt.ID() == arrow.TIMESTAMP
-	case safeharbor.TopCode:
-		return dt.ID() == arrow.INT64 || dt.ID() == arrow.FLOAT64
-	}
-	return dt.ID() != arrow.STRING
+	return deid.ReadTypes(ctx, src, p, env, deid.DefaultInferRows)
 }
 
 // loadPolicy reads a policy file, or a bundled policy by name as deid run
