@@ -93,20 +93,9 @@ func NewCSVFile(path string, o CSVOptions) (*CSV, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(path)
+	table, err := fileTable("csv", path, o.Table)
 	if err != nil {
-		return nil, fmt.Errorf("csv source: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("csv source: %s is not a regular file", path)
-	}
-	table := o.Table
-	if table == "" {
-		base := filepath.Base(path)
-		table = strings.TrimSuffix(base, filepath.Ext(base))
-	}
-	if table == "" {
-		return nil, fmt.Errorf("csv source: cannot name a table after %s; set a table name", path)
+		return nil, err
 	}
 	return &CSV{comma: comma, files: []csvFile{{table: table, path: path}}}, nil
 }

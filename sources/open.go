@@ -107,3 +107,23 @@ func openParquetFile(path string, o OpenOptions) (Source, error) {
 func openPostgres(ctx context.Context, spec string, o OpenOptions) (Source, error) {
 	return NewPostgres(ctx, spec, PostgresOptions{Tables: o.Tables, Logger: o.Logger})
 }
+
+// fileTable checks that path is a regular file and names its table: table
+// when set, else the file's base name without its extension.
+func fileTable(kind, path, table string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%s source: %w", kind, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s source: %s is not a regular file", kind, path)
+	}
+	if table == "" {
+		base := filepath.Base(path)
+		table = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	if table == "" {
+		return "", fmt.Errorf("%s source: cannot name a table after %s; set a table name", kind, path)
+	}
+	return table, nil
+}

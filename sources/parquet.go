@@ -104,17 +104,9 @@ const pqExt = ".parquet"
 // NewParquetFile returns a source of one table read from the Parquet file
 // at path.
 func NewParquetFile(path string, o ParquetOptions) (*Parquet, error) {
-	fi, err := os.Stat(path)
+	table, err := fileTable("parquet", path, o.Table)
 	if err != nil {
-		return nil, fmt.Errorf("parquet source: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("parquet source: %s is not a regular file", path)
-	}
-	table := o.Table
-	if table == "" {
-		base := filepath.Base(path)
-		table = strings.TrimSuffix(base, filepath.Ext(base))
+		return nil, err
 	}
 	return &Parquet{files: []pqTableFiles{{name: table, location: path, paths: []string{path}}}}, nil
 }
