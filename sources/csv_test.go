@@ -396,7 +396,7 @@ func TestCSVTypeErrors(t *testing.T) {
 func TestParseTimestampAgreesWithTime(t *testing.T) {
 	valid := []string{
 		"2024-02-29T23:59:59Z", "1900-01-01T00:00:00.000001+14:00", "0001-01-01T00:00:00Z",
-		"9999-12-31T23:59:59.999999999-23:59", "2000-03-01T12:00:00.5+05:45",
+		"9999-12-31T23:59:59.999999999+23:59", "2000-03-01T12:00:00.5+05:45",
 	}
 	for _, s := range valid {
 		want, err := time.Parse(time.RFC3339Nano, s)
@@ -407,6 +407,22 @@ func TestParseTimestampAgreesWithTime(t *testing.T) {
 		if !ok || sec != want.Unix() || nsec != int64(want.Nanosecond()) {
 			t.Errorf("parseTimestamp(%q) = %d, %d, %v, want %d, %d", s, sec, nsec, ok,
 				want.Unix(), want.Nanosecond())
+		}
+	}
+}
+
+// TestParseTimestampStaysInFourDigitYears refuses instants that an offset
+// carries out of the years 0000-9999: the sink could not write them back in
+// a form the reader accepts.
+func TestParseTimestampStaysInFourDigitYears(t *testing.T) {
+	for _, s := range []string{"9999-12-31T23:59:59-00:01", "0000-01-01 00:00:00+00:10"} {
+		if _, _, ok := parseTimestamp([]byte(s)); ok {
+			t.Errorf("parseTimestamp(%q) accepted an instant outside the years 0000-9999", s)
+		}
+	}
+	for _, s := range []string{"9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z"} {
+		if _, _, ok := parseTimestamp([]byte(s)); !ok {
+			t.Errorf("parseTimestamp(%q) refused", s)
 		}
 	}
 }

@@ -131,8 +131,19 @@ func parseTimestamp(b []byte) (sec, nsec int64, ok bool) {
 	default:
 		return 0, 0, false
 	}
+	// An offset can carry the instant out of the years 0000-9999, which the
+	// CSV sink could then write only as a year this parser refuses.
+	if sec < minTimestampSec || sec > maxTimestampSec {
+		return 0, 0, false
+	}
 	return sec, nsec, true
 }
+
+// The first and last second of the years 0000 to 9999, in UTC.
+var (
+	minTimestampSec = daysFromCivil(0, 1, 1) * 86400
+	maxTimestampSec = daysFromCivil(10000, 1, 1)*86400 - 1
+)
 
 // timestampValue converts seconds and nanoseconds to a count of unit,
 // truncating finer digits; it reports false when the count overflows.
