@@ -29,65 +29,25 @@ func pgDecoders(cols []pgColumn, b *array.RecordBuilder) []pgDecode {
 func pgDecoder(c pgColumn, fb array.Builder) pgDecode {
 	switch c.typ.Kind {
 	case pgconn.KindInt2:
-		b := fb.(*array.Int16Builder)
-		return func(v []byte) string {
-			if v == nil {
-				b.AppendNull()
-			} else if len(v) != 2 {
-				return reasonMalformed
-			} else {
-				b.Append(int16(binary.BigEndian.Uint16(v)))
-			}
-			return ""
-		}
+		return pgFixed(fb.(*array.Int16Builder), 2, func(v []byte) int16 {
+			return int16(binary.BigEndian.Uint16(v))
+		})
 	case pgconn.KindInt4:
-		b := fb.(*array.Int32Builder)
-		return func(v []byte) string {
-			if v == nil {
-				b.AppendNull()
-			} else if len(v) != 4 {
-				return reasonMalformed
-			} else {
-				b.Append(int32(binary.BigEndian.Uint32(v)))
-			}
-			return ""
-		}
+		return pgFixed(fb.(*array.Int32Builder), 4, func(v []byte) int32 {
+			return int32(binary.BigEndian.Uint32(v))
+		})
 	case pgconn.KindInt8:
-		b := fb.(*array.Int64Builder)
-		return func(v []byte) string {
-			if v == nil {
-				b.AppendNull()
-			} else if len(v) != 8 {
-				return reasonMalformed
-			} else {
-				b.Append(int64(binary.BigEndian.Uint64(v)))
-			}
-			return ""
-		}
+		return pgFixed(fb.(*array.Int64Builder), 8, func(v []byte) int64 {
+			return int64(binary.BigEndian.Uint64(v))
+		})
 	case pgconn.KindFloat4:
-		b := fb.(*array.Float32Builder)
-		return func(v []byte) string {
-			if v == nil {
-				b.AppendNull()
-			} else if len(v) != 4 {
-				return reasonMalformed
-			} else {
-				b.Append(math.Float32frombits(binary.BigEndian.Uint32(v)))
-			}
-			return ""
-		}
+		return pgFixed(fb.(*array.Float32Builder), 4, func(v []byte) float32 {
+			return math.Float32frombits(binary.BigEndian.Uint32(v))
+		})
 	case pgconn.KindFloat8:
-		b := fb.(*array.Float64Builder)
-		return func(v []byte) string {
-			if v == nil {
-				b.AppendNull()
-			} else if len(v) != 8 {
-				return reasonMalformed
-			} else {
-				b.Append(math.Float64frombits(binary.BigEndian.Uint64(v)))
-			}
-			return ""
-		}
+		return pgFixed(fb.(*array.Float64Builder), 8, func(v []byte) float64 {
+			return math.Float64frombits(binary.BigEndian.Uint64(v))
+		})
 	case pgconn.KindNumeric:
 		if c.text {
 			return pgBytesDecoder(fb.(*array.StringBuilder).BinaryBuilder, 0)
@@ -98,17 +58,7 @@ func pgDecoder(c pgColumn, fb array.Builder) pgDecode {
 	case pgconn.KindTimestamp, pgconn.KindTimestamptz:
 		return pgTimestampDecoder(fb.(*array.TimestampBuilder))
 	case pgconn.KindBool:
-		b := fb.(*array.BooleanBuilder)
-		return func(v []byte) string {
-			if v == nil {
-				b.AppendNull()
-			} else if len(v) != 1 {
-				return reasonMalformed
-			} else {
-				b.Append(v[0] != 0)
-			}
-			return ""
-		}
+		return pgFixed(fb.(*array.BooleanBuilder), 1, func(v []byte) bool { return v[0] != 0 })
 	case pgconn.KindUUID:
 		return pgUUIDDecoder(fb.(*array.StringBuilder))
 	case pgconn.KindBytea:
@@ -118,6 +68,26 @@ func pgDecoder(c pgColumn, fb array.Builder) pgDecode {
 		return pgBytesDecoder(fb.(*array.StringBuilder).BinaryBuilder, 1)
 	}
 	return pgBytesDecoder(fb.(*array.StringBuilder).BinaryBuilder, 0)
+}
+
+// appender is the part of an Arrow builder of T that decoders use.
+type appender[T any] interface {
+	Append(T)
+	AppendNull()
+}
+
+// pgFixed decodes a binary value of exactly size bytes with conv.
+func pgFixed[T any](b appender[T], size int, conv func(v []byte) T) pgDecode {
+	return func(v []byte) string {
+		if v == nil {
+			b.AppendNull()
+		} else if len(v) != size {
+			return reasonMalformed
+		} else {
+			b.Append(conv(v))
+		}
+		return ""
+	}
 }
 
 // pgBytesDecoder appends the value's bytes after a header of skip bytes;
