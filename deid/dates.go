@@ -28,8 +28,9 @@ func bindYear(c *ColumnPlan, env Env) error {
 		c.Note = "year only, stored as January 1 of the year; month and day carry no information"
 	}
 	if bucket {
-		c.Note += "; birth years implying an age of 90 or more at the row's latest reference date" +
-			" (else the as-of date) are replaced by that date's year minus 90, meaning that year or earlier"
+		c.Note += "; birth years implying an age of 90 or more at the latest of the row's other released" +
+			" dates and its listed references (else the as-of date; with no reference listed, the as-of" +
+			" date too) are replaced by that date's year minus 90, meaning that year or earlier"
 		if c.InType.ID() == arrow.STRING {
 			c.Note += ` and written "<=YEAR"`
 		}
@@ -38,9 +39,10 @@ func bindYear(c *ColumnPlan, env Env) error {
 	rule := c.Kind
 	refs := c.Refs
 	asOf := env.AsOf
+	withAsOf := c.RefsWithAsOf
 	c.apply = func(b *batchCtx, a arrow.Array) (arrow.Array, error) {
 		refYear := func(i int) int {
-			best, found := 0, false
+			best, found := asOf.Year(), withAsOf
 			for _, r := range refs {
 				t, ok, _ := dateAt(b.rec.Column(r), i)
 				if ok && (!found || t.Year() > best) {

@@ -52,6 +52,10 @@ type ColumnPlan struct {
 	OutType arrow.DataType // nil when the column is dropped
 	Note    string         // how to read the output, when it is not obvious
 	Refs    []int          // reference date columns, for birth dates
+	// RefsWithAsOf makes the as-of date a reference as well, when the
+	// policy lists none: only the row's own dates are seen, and a later
+	// date of the same person may be in another table.
+	RefsWithAsOf bool
 	// Inferred is set when the input type was guessed from the data.
 	Inferred bool
 
@@ -176,7 +180,7 @@ func planTable(p *schemas.Policy, tp *schemas.TablePolicy, t sources.Table, env 
 				t.Name, shownColumn(f.Name, i)))
 			continue
 		}
-		col, err := planColumn(p, t.Name, cp, f, i, plan.refs, env)
+		col, err := planColumn(p, t.Name, cp, f, i, birthRefs(p, tp, cp, plan.refs), env)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -255,8 +259,36 @@ func PlausibleColumnName(s string) bool {
 	return true
 }
 
+// birthRefs names the reference dates of a birth-date column: those the
+// policy lists, and every other date of the same table released as a year
+// or kept. Each of them is a released year for the person, so a birth year
+// judged against an earlier one could still show an age of 90 or more (born
+// 1935, last visit 2020, death 2026) once the released years are compared.
+// With no reference listed, the as-of date counts as well (RefsWithAsOf).
+func birthRefs(p *schemas.Policy, tp *schemas.TablePolicy, cp *schemas.ColumnPolicy,
+	index map[string]int) []int {
+	var refs []int
+	for _, r := range cp.Reference {
+		refs = append(refs, index[r])
+	}
+	if cp.PHI != safeharbor.BirthDate {
+		return refs
+	}
+	for _, name := range slices.Sorted(maps.Keys(tp.Columns)) {
+		other := tp.Columns[name]
+		i, inSource := index[name]
+		if other == cp || !inSource || !safeharbor.IsDate(other.PHI) || slices.Contains(refs, i) {
+			continue
+		}
+		if a := other.Effective(p.Profile); a == safeharbor.Year || a == safeharbor.Keep {
+			refs = append(refs, i)
+		}
+	}
+	return refs
+}
+
 func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arrow.Field,
-	idx int, refs map[string]int, env Env) (*ColumnPlan, error) {
+	idx int, refs []int, env Env) (*ColumnPlan, error) {
 	col := &ColumnPlan{Name: f.Name, Index: idx, Kind: cp.PHI, InType: f.Type,
 		Action: cp.Effective(p.Profile), Reason: cp.Keep}
 	if col.Action == safeharbor.Token || col.Action == safeharbor.Surrogate {
@@ -268,9 +300,8 @@ func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arr
 			col.Fake = defaultFake[cp.PHI]
 		}
 	}
-	for _, r := range cp.Reference {
-		col.Refs = append(col.Refs, refs[r])
-	}
+	col.Refs = refs
+	col.RefsWithAsOf = cp.PHI == safeharbor.BirthDate && len(cp.Reference) == 0
 
 	if err := bindColumn(col, env); err != nil {
 		return nil, fmt.Errorf("table %q column %q (line %d): %s", table, f.Name, cp.Line, err)

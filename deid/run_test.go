@@ -156,6 +156,56 @@ func TestRunAppliesRules(t *testing.T) {
 	}
 }
 
+// TestBirthYearJudgedAgainstEveryReleasedDate shows why every released date
+// of the row is a reference for the birth year, listed or not: born 1935,
+// last visit 2020 (85) and death in 2026 (91). Against the visit alone the
+// birth year would be released as 1935, and with the death year 2026 next
+// to it the age of 91 could be read off.
+func TestBirthYearJudgedAgainstEveryReleasedDate(t *testing.T) {
+	p := testPolicy(t, `
+profile: safe-harbor
+as_of: 2026-06-01
+tables:
+  patients:
+    columns:
+      dob:   {phi: birth-date, reference: [visit]}
+      visit: {phi: service-date}
+      died:  {phi: death-date}
+      seen:  {phi: date, action: drop}
+  people:
+    columns:
+      dob:   {phi: birth-date}
+      appt:  {phi: service-date}
+`)
+	rows := [][]string{{"dob", "visit", "died", "seen"},
+		{"1935-03-01", "2020-05-05", "2026-02-02", "2040-01-01"},
+		{"1935-03-01", "2020-05-05", "", "2040-01-01"},
+	}
+	// With no reference listed, the as-of date counts next to the row's
+	// own dates: 90 at the as-of date, or at a later appointment.
+	people := [][]string{{"dob", "appt"},
+		{"1936-03-01", "2000-01-01"},
+		{"1937-03-01", "2027-05-01"},
+		{"1937-03-01", "2000-01-01"},
+	}
+	sink, _, err := runMem(t, p, &memSource{tables: map[string][][]string{
+		"patients": rows, "people": people}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dropped date is not released, so it does not count.
+	for table, wants := range map[string][]string{
+		"patients": {"<=1936", "1935"},
+		"people":   {"<=1936", "<=1937", "1937"},
+	} {
+		for i, want := range wants {
+			if got := sink.tables[table][i][0]; got != want {
+				t.Errorf("%s row %d: birth year = %q, want %q", table, i+1, got, want)
+			}
+		}
+	}
+}
+
 func TestRunTokensJoinAcrossTables(t *testing.T) {
 	p := testPolicy(t, `
 tables:

@@ -56,7 +56,8 @@ func buildJSONSchema() []byte {
 				"uniqueItems": true,
 				"items":       map[string]any{"type": "string", "minLength": 1},
 				"description": "Date columns of the same table; for a birth date, the " +
-					"latest of them is the reference for the 90-or-older rule.",
+					"latest of them and of the table's other released dates is the " +
+					"reference for the 90-or-older rule.",
 			},
 		},
 		"oneOf": []any{

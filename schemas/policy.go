@@ -93,7 +93,9 @@ type ColumnPolicy struct {
 	// int32, int64, float64, bool, date, timestamp.
 	Type string `yaml:"type,omitempty" json:"type,omitempty"`
 	// Reference names date columns of the same table; for a birth date,
-	// the latest of them is the reference for the 90-or-older rule.
+	// the latest of them and of the table's other released dates is the
+	// reference for the 90-or-older rule. With none listed, the as-of date
+	// counts too.
 	Reference []string `yaml:"reference,omitempty" json:"reference,omitempty"`
 	// Line is where the column's rule is in the policy file.
 	Line int `yaml:"-" json:"-"`
