@@ -21,6 +21,9 @@ type outCol struct {
 	c       *colRun
 	numeric bool  // the output column holds numbers
 	refs    []int // for a birth date: the output columns of its references
+	// withAsOf makes the as-of date a reference too, as the run does for a
+	// birth date with no reference listed.
+	withAsOf bool
 }
 
 // readOutput checks every cell of one output table.
@@ -86,16 +89,26 @@ func (v *verifier) outColumns(tr *tableRun, s *arrow.Schema) []*outCol {
 		c.present = true
 		oc := &outCol{c: c, numeric: numericType(f.Type) || c.intKey ||
 			c.rule != nil && c.rule.Type == "float64"}
-		if c.kind == safeharbor.BirthDate && c.rule != nil {
-			for _, r := range c.rule.Reference {
-				if j, ok := index[r]; ok {
-					oc.refs = append(oc.refs, j)
-				}
-			}
+		if c.kind == safeharbor.BirthDate {
+			oc.refs, oc.withAsOf = birthRefColumns(tr, s, i)
 		}
 		cols[i] = oc
 	}
 	return cols
+}
+
+// birthRefColumns finds the output columns a birth year in column bi is
+// judged against: every other date column of the output, whether the policy
+// lists it as a reference or not, since each is a released year for the
+// person. With no reference listed, the as-of date counts as well.
+func birthRefColumns(tr *tableRun, s *arrow.Schema, bi int) (refs []int, withAsOf bool) {
+	birth := tr.cols[s.Field(bi).Name]
+	for j, f := range s.Fields() {
+		if c := tr.cols[f.Name]; j != bi && c != nil && safeharbor.IsDate(c.kind) {
+			refs = append(refs, j)
+		}
+	}
+	return refs, birth.rule == nil || len(birth.rule.Reference) == 0
 }
 
 func numericType(dt arrow.DataType) bool {
@@ -231,12 +244,13 @@ func (v *verifier) sameAsSource(c *colRun, row int64, s string) {
 }
 
 // birthYear checks that a birth year implying an age of 90 or more at the
-// row's latest reference year was bucketed, as the run must have done.
+// row's latest other date (and the as-of date, when no reference is listed)
+// was bucketed, as the run must have done.
 // Text marks the bucket "<=YEAR"; a typed column writes it as January 1 of
 // the edge year itself, so there only earlier years are findings.
 func (v *verifier) birthYear(oc *outCol, rec arrow.RecordBatch, i int, row int64, year int,
 	text bool) {
-	ref, found := 0, false
+	ref, found := v.asOf, oc.withAsOf
 	for _, j := range oc.refs {
 		a := rec.Column(j)
 		if a.IsNull(i) {

@@ -1,10 +1,13 @@
 package verify
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/deid/deid/schemas"
 	"github.com/deid/deid/sources"
 )
 
@@ -195,5 +198,59 @@ func TestParquetOutput(t *testing.T) {
 	}
 	if !rep.Clean {
 		t.Errorf("a clean Parquet output has findings:\n%s", rendered(t, rep))
+	}
+}
+
+// TestBirthYearAgainstUnlistedDates finds a birth year released next to a
+// later date of the same row that shows an age of 90 or more, whether or
+// not the policy lists that date as a reference: born 1935, last visit
+// 2020 (listed), died 2026 (not listed). With no reference listed, the
+// as-of date counts as well.
+func TestBirthYearAgainstUnlistedDates(t *testing.T) {
+	p, err := schemas.Check([]byte(`
+profile: safe-harbor
+as_of: 2026-06-01
+tables:
+  patients:
+    columns:
+      dob:   {phi: birth-date, reference: [visit]}
+      visit: {phi: service-date}
+      died:  {phi: death-date}
+  people:
+    columns:
+      dob:   {phi: birth-date}
+      appt:  {phi: service-date}
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcDir, outDir := t.TempDir(), t.TempDir()
+	files := map[string]string{
+		filepath.Join(srcDir, "patients.csv"): "dob,visit,died\n1935-03-01,2020-05-05,2026-02-02\n1950-01-01,2020-05-05,\n",
+		filepath.Join(outDir, "patients.csv"): "dob,visit,died\n1935,2020,2026\n1950,2020,\n",
+		filepath.Join(srcDir, "people.csv"):   "dob,appt\n1936-03-01,2000-01-01\n1960-01-01,2000-01-01\n",
+		filepath.Join(outDir, "people.csv"):   "dob,appt\n1936,2000\n1960,2000\n",
+	}
+	for path, data := range files {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, dst := openPair(t, srcDir, outDir)
+	rep, err := Verify(context.Background(), src, dst, Options{Policy: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]int64{}
+	for _, x := range rep.Findings {
+		if x.Check == checkBirthYear {
+			got[x.Table] = append(got[x.Table], x.Rows...)
+		}
+	}
+	for _, table := range []string{"patients", "people"} {
+		if rows := got[table]; len(rows) != 1 || rows[0] != 1 {
+			t.Errorf("%s: birth-year findings at rows %v, want row 1 only:\n%s",
+				table, rows, rendered(t, rep))
+		}
 	}
 }
