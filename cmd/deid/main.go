@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 
@@ -17,7 +18,24 @@ import (
 	"github.com/deid/deid/internal/guard"
 )
 
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+// is not set. Without one the heap may grow to twice what is live before a
+// collection, which took Parquet to Parquet to 602 MiB at peak on 1M
+// patients; at this limit it peaked at 400 MiB and ran 1.1x as long. It is
+// soft: a run that needs more (a 50 MB cell) gets it, with more frequent
+// collections.
+const defaultMemoryLimit = 384 << 20
+
+// setMemoryLimit applies defaultMemoryLimit unless the environment's
+// GOMEMLIMIT, which the runtime has read already, says otherwise.
+func setMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
+
 func main() {
+	setMemoryLimit(os.Getenv)
 	ctx, cancel := context.WithCancel(context.Background())
 	in, out, restore := interruptibleStdio(ctx)
 	var caught atomic.Value // os.Signal
