@@ -29,8 +29,8 @@ func bindYear(c *ColumnPlan, env Env) error {
 	}
 	if bucket {
 		c.Note += "; birth years implying an age of 90 or more at the latest of the row's other released" +
-			" dates and its listed references (else the as-of date; with no reference listed, the as-of" +
-			" date too) are replaced by that date's year minus 90, meaning that year or earlier"
+			" dates (and of the as-of date, unless a listed reference has a date in the row) are" +
+			" replaced by that year minus 90, meaning that year or earlier"
 		if c.InType.ID() == arrow.STRING {
 			c.Note += ` and written "<=YEAR"`
 		}
@@ -39,20 +39,13 @@ func bindYear(c *ColumnPlan, env Env) error {
 	rule := c.Kind
 	refs := c.Refs
 	asOf := env.AsOf
-	withAsOf := c.RefsWithAsOf
+	listed := c.ListedRefs
 	c.apply = func(b *batchCtx, a arrow.Array) (arrow.Array, error) {
 		refYear := func(i int) int {
-			best, found := asOf.Year(), withAsOf
-			for _, r := range refs {
-				t, ok, _ := dateAt(b.rec.Column(r), i)
-				if ok && (!found || t.Year() > best) {
-					best, found = t.Year(), true
-				}
-			}
-			if !found {
-				return asOf.Year()
-			}
-			return best
+			return safeharbor.ReferenceYear(len(refs), listed, func(k int) (int, bool) {
+				t, ok, _ := dateAt(b.rec.Column(refs[k]), i)
+				return t.Year(), ok
+			}, asOf.Year())
 		}
 		// yearOf returns the year to release for row i, whether it is the
 		// 90-or-older bucket, and whether the row has a date at all.

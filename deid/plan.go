@@ -52,10 +52,10 @@ type ColumnPlan struct {
 	OutType arrow.DataType // nil when the column is dropped
 	Note    string         // how to read the output, when it is not obvious
 	Refs    []int          // reference date columns, for birth dates
-	// RefsWithAsOf makes the as-of date a reference as well, when the
-	// policy lists none: only the row's own dates are seen, and a later
-	// date of the same person may be in another table.
-	RefsWithAsOf bool
+	// ListedRefs counts the references at the front of Refs that the
+	// policy names; when none of them has a date in a row, the as-of date
+	// counts as well (safeharbor.ReferenceYear).
+	ListedRefs int
 	// Inferred is set when the input type was guessed from the data.
 	Inferred bool
 
@@ -264,7 +264,7 @@ func PlausibleColumnName(s string) bool {
 // or kept. Each of them is a released year for the person, so a birth year
 // judged against an earlier one could still show an age of 90 or more (born
 // 1935, last visit 2020, death 2026) once the released years are compared.
-// With no reference listed, the as-of date counts as well (RefsWithAsOf).
+// Those the policy lists come first (ColumnPlan.ListedRefs).
 func birthRefs(p *schemas.Policy, tp *schemas.TablePolicy, cp *schemas.ColumnPolicy,
 	index map[string]int) []int {
 	var refs []int
@@ -301,7 +301,7 @@ func planColumn(p *schemas.Policy, table string, cp *schemas.ColumnPolicy, f arr
 		}
 	}
 	col.Refs = refs
-	col.RefsWithAsOf = cp.PHI == safeharbor.BirthDate && len(cp.Reference) == 0
+	col.ListedRefs = len(cp.Reference)
 
 	if err := bindColumn(col, env); err != nil {
 		return nil, fmt.Errorf("table %q column %q (line %d): %s", table, f.Name, cp.Line, err)

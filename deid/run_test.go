@@ -180,6 +180,7 @@ tables:
 	rows := [][]string{{"dob", "visit", "died", "seen"},
 		{"1935-03-01", "2020-05-05", "2026-02-02", "2040-01-01"},
 		{"1935-03-01", "2020-05-05", "", "2040-01-01"},
+		{"1936-03-01", "", "", "2040-01-01"},
 	}
 	// With no reference listed, the as-of date counts next to the row's
 	// own dates: 90 at the as-of date, or at a later appointment.
@@ -193,9 +194,10 @@ tables:
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The dropped date is not released, so it does not count.
+	// The dropped date is not released, so it does not count; a row whose
+	// listed reference is empty is judged at the as-of date too.
 	for table, wants := range map[string][]string{
-		"patients": {"<=1936", "1935"},
+		"patients": {"<=1936", "1935", "<=1936"},
 		"people":   {"<=1936", "<=1937", "1937"},
 	} {
 		for i, want := range wants {

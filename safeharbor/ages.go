@@ -92,6 +92,30 @@ func BirthYear(birth, ref int) (year int, bucketed bool) {
 	return birth, false
 }
 
+// ReferenceYear returns the year a birth year is judged against: the latest
+// of a row's n other released years, where year(k) gives the k-th and
+// whether the row has it. The first listed of them are the references the
+// policy names, each a statement that it holds the person's latest date;
+// when none of those has a year in the row, the person may have a later
+// date elsewhere, so the as-of year counts too.
+func ReferenceYear(n, listed int, year func(k int) (int, bool), asOf int) int {
+	best, found, trusted := 0, false, false
+	for k := range n {
+		y, ok := year(k)
+		if !ok {
+			continue
+		}
+		trusted = trusted || k < listed
+		if !found || y > best {
+			best, found = y, true
+		}
+	}
+	if !trusted && (!found || asOf > best) {
+		best = asOf
+	}
+	return best
+}
+
 // BirthYearLabel formats BirthYear's result for text columns: "1987", or
 // "<=1920" for the bucket.
 func BirthYearLabel(year int, bucketed bool) string {

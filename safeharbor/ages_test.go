@@ -243,3 +243,31 @@ func FuzzTopCodeAgeText(f *testing.F) {
 		}
 	})
 }
+
+func TestReferenceYear(t *testing.T) {
+	const asOf = 2026
+	tests := []struct {
+		name   string
+		years  []int // 0 is a missing date
+		listed int
+		want   int
+	}{
+		{"no dates at all", nil, 0, asOf},
+		{"only unlisted dates: the as-of year counts", []int{2010, 2015}, 0, asOf},
+		{"an unlisted date after the as-of year", []int{2010, 2030}, 0, 2030},
+		{"a listed date is trusted", []int{2010, 2015}, 1, 2015},
+		{"a later unlisted date still counts", []int{2010, 2020}, 1, 2020},
+		{"the listed date is missing", []int{0, 2015}, 1, asOf},
+		{"one of two listed dates is there", []int{0, 2012, 2011}, 2, 2012},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ReferenceYear(len(tt.years), tt.listed, func(k int) (int, bool) {
+				return tt.years[k], tt.years[k] != 0
+			}, asOf)
+			if got != tt.want {
+				t.Errorf("ReferenceYear(%v, listed %d) = %d, want %d", tt.years, tt.listed, got, tt.want)
+			}
+		})
+	}
+}

@@ -131,7 +131,7 @@ func TestBundledDemo(t *testing.T) {
 	if got := p.Tables["providers"].Columns["provider_name"].Fake; got != "full-name" {
 		t.Errorf("providers.provider_name fake = %q, want full-name", got)
 	}
-	if got := pc["dob"].Reference; !slices.Equal(got, []string{"deceased_date", "last_visit"}) {
+	if got := pc["dob"].Reference; !slices.Equal(got, []string{"deceased_date"}) {
 		t.Errorf("patients.dob reference = %q", got)
 	}
 	if got := pc["state"].Keep; got != "state is allowed under Safe Harbor" {

@@ -55,9 +55,9 @@ func buildJSONSchema() []byte {
 				"minItems":    1,
 				"uniqueItems": true,
 				"items":       map[string]any{"type": "string", "minLength": 1},
-				"description": "Date columns of the same table; for a birth date, the " +
-					"latest of them and of the table's other released dates is the " +
-					"reference for the 90-or-older rule.",
+				"description": "Date columns of the same table that hold the person's " +
+					"latest date; where none has a date, a birth date is also judged at " +
+					"the as-of date by the 90-or-older rule.",
 			},
 		},
 		"oneOf": []any{

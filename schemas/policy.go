@@ -92,10 +92,10 @@ type ColumnPolicy struct {
 	// Type declares the column's type for untyped sources (CSV): string,
 	// int32, int64, float64, bool, date, timestamp.
 	Type string `yaml:"type,omitempty" json:"type,omitempty"`
-	// Reference names date columns of the same table; for a birth date,
-	// the latest of them and of the table's other released dates is the
-	// reference for the 90-or-older rule. With none listed, the as-of date
-	// counts too.
+	// Reference names date columns of the same table that hold the
+	// person's latest date. A birth date is judged against the latest of
+	// the row's other released dates, and against the as-of date too in
+	// rows where none of these has a date.
 	Reference []string `yaml:"reference,omitempty" json:"reference,omitempty"`
 	// Line is where the column's rule is in the policy file.
 	Line int `yaml:"-" json:"-"`

@@ -233,7 +233,7 @@ func finish(st *tableState) *Table {
 		t.Columns = append(t.Columns, c)
 	}
 	joinRules(st, t)
-	references(t)
+	birthReferences(t)
 	keepOneColumn(t)
 	return t
 }
@@ -316,18 +316,28 @@ func validFake(f string) bool {
 	return false
 }
 
-// references names, for each birth date, the table's other person dates:
-// the latest of them decides whether the person is 90 or older.
-func references(t *Table) {
+// birthReferences names, for each birth date, the table's death dates as
+// its references: a death date is the person's latest date. Its other
+// dates are not named, so that in rows without a death date deid judges the
+// birth year at the as-of date too, which stays strict when the person's
+// latest date is in another table.
+func birthReferences(t *Table) {
 	for _, c := range t.Columns {
 		if c.Kind != safeharbor.BirthDate || c.Action == safeharbor.Null {
 			continue
 		}
 		for _, r := range t.Columns {
-			if r != c && safeharbor.IsDate(r.Kind) && r.Kind != safeharbor.BirthDate {
+			if r.Kind == safeharbor.DeathDate {
 				c.Reference = append(c.Reference, r.Name)
 			}
 		}
+		e := "90 or older is judged at the table's other dates"
+		if len(c.Reference) == 0 {
+			e += " and at the as-of date"
+		} else {
+			e += ", and at the as-of date where " + strings.Join(c.Reference, ", ") + " is empty"
+		}
+		c.Evidence = append(c.Evidence, e)
 	}
 }
 

@@ -19,11 +19,11 @@ import (
 // outCol is one column of an output table as the cell checks see it.
 type outCol struct {
 	c       *colRun
-	numeric bool  // the output column holds numbers
-	refs    []int // for a birth date: the output columns of its references
-	// withAsOf makes the as-of date a reference too, as the run does for a
-	// birth date with no reference listed.
-	withAsOf bool
+	numeric bool // the output column holds numbers
+	// For a birth date: the other date columns of the output, those the
+	// policy lists as references first, and how many of them it lists.
+	refs   []int
+	listed int
 }
 
 // readOutput checks every cell of one output table.
@@ -90,7 +90,7 @@ func (v *verifier) outColumns(tr *tableRun, s *arrow.Schema) []*outCol {
 		oc := &outCol{c: c, numeric: numericType(f.Type) || c.intKey ||
 			c.rule != nil && c.rule.Type == "float64"}
 		if c.kind == safeharbor.BirthDate {
-			oc.refs, oc.withAsOf = birthRefColumns(tr, s, i)
+			oc.refs, oc.listed = birthRefColumns(tr, s, i)
 		}
 		cols[i] = oc
 	}
@@ -98,17 +98,26 @@ func (v *verifier) outColumns(tr *tableRun, s *arrow.Schema) []*outCol {
 }
 
 // birthRefColumns finds the output columns a birth year in column bi is
-// judged against: every other date column of the output, whether the policy
-// lists it as a reference or not, since each is a released year for the
-// person. With no reference listed, the as-of date counts as well.
-func birthRefColumns(tr *tableRun, s *arrow.Schema, bi int) (refs []int, withAsOf bool) {
+// judged against, as the run does: every other date column of the output,
+// whether the policy lists it as a reference or not, since each is a
+// released year for the person; those it lists come first.
+func birthRefColumns(tr *tableRun, s *arrow.Schema, bi int) (refs []int, listed int) {
 	birth := tr.cols[s.Field(bi).Name]
+	isListed := func(name string) bool {
+		return birth.rule != nil && slices.Contains(birth.rule.Reference, name)
+	}
+	var others []int
 	for j, f := range s.Fields() {
-		if c := tr.cols[f.Name]; j != bi && c != nil && safeharbor.IsDate(c.kind) {
+		c := tr.cols[f.Name]
+		switch {
+		case j == bi || c == nil || !safeharbor.IsDate(c.kind):
+		case isListed(f.Name):
 			refs = append(refs, j)
+		default:
+			others = append(others, j)
 		}
 	}
-	return refs, birth.rule == nil || len(birth.rule.Reference) == 0
+	return append(refs, others...), len(refs)
 }
 
 func numericType(dt arrow.DataType) bool {
@@ -244,25 +253,20 @@ func (v *verifier) sameAsSource(c *colRun, row int64, s string) {
 }
 
 // birthYear checks that a birth year implying an age of 90 or more at the
-// row's latest other date (and the as-of date, when no reference is listed)
-// was bucketed, as the run must have done.
+// row's latest other date (and the as-of date, unless a listed reference
+// has a date in the row) was bucketed, as the run must have done.
 // Text marks the bucket "<=YEAR"; a typed column writes it as January 1 of
 // the edge year itself, so there only earlier years are findings.
 func (v *verifier) birthYear(oc *outCol, rec arrow.RecordBatch, i int, row int64, year int,
 	text bool) {
-	ref, found := v.asOf, oc.withAsOf
-	for _, j := range oc.refs {
-		a := rec.Column(j)
+	ref := safeharbor.ReferenceYear(len(oc.refs), oc.listed, func(k int) (int, bool) {
+		a := rec.Column(oc.refs[k])
 		if a.IsNull(i) {
-			continue
+			return 0, false
 		}
-		if y, _, _, ok := yearCell(cellText(a, i)); ok && (!found || y > ref) {
-			ref, found = y, true
-		}
-	}
-	if !found {
-		ref = v.asOf
-	}
+		y, _, _, ok := yearCell(cellText(a, i))
+		return y, ok
+	}, v.asOf)
 	edge := ref - safeharbor.AgeCap
 	if year < edge || year == edge && text {
 		v.fs.add(checkBirthYear, oc.c.table, oc.c.name, row,
