@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/deid/deid/internal/civil"
 )
 
 // cellFunc appends the text of row i of one column, which is not null.
@@ -85,7 +87,7 @@ func csvPlainCells(a arrow.Array) (cellFunc, error) {
 		return func(b []byte, i int) []byte { return appendDate(b, int64(a.Value(i))) }, nil
 	case *array.Date64:
 		return func(b []byte, i int) []byte {
-			return appendDate(b, floorDiv(int64(a.Value(i)), 86_400_000))
+			return appendDate(b, civil.FloorDiv(int64(a.Value(i)), 86_400_000))
 		}, nil
 	case *array.Timestamp:
 		return timestampCells(a)
@@ -157,7 +159,7 @@ func (q *csvQuoter) base64Cells(value func(int) []byte) cellFunc {
 
 // appendDate appends YYYY-MM-DD for a count of days since 1970-01-01.
 func appendDate(b []byte, days int64) []byte {
-	y, m, d := civilFromDays(days)
+	y, m, d := civil.Date(days)
 	if y < 0 || y > 9999 {
 		return time.Unix(days*86400, 0).UTC().AppendFormat(b, time.DateOnly)
 	}
@@ -172,35 +174,6 @@ func appendClock(b []byte, v int64, unit arrow.TimeUnit) []byte {
 	ns := v * int64(unit.Multiplier())
 	t := time.Unix(0, ns).UTC()
 	return t.AppendFormat(b, "15:04:05.999999999")
-}
-
-// civilFromDays is the proleptic Gregorian date of a count of days since
-// 1970-01-01 (Howard Hinnant's algorithm).
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
 }
 
 // csvQuoter quotes fields as RFC 4180 requires, and only then: a field is

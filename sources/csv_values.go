@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/deid/deid/internal/civil"
 )
 
 // The parsers below read CSV text as a declared column type. They take the
@@ -65,7 +67,7 @@ func parseDate(b []byte) (int64, bool) {
 	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, false
 	}
-	return daysFromCivil(y, m, d), true
+	return civil.Days(y, m, d), true
 }
 
 // parseTimestamp parses an ISO 8601 date and time as seconds and
@@ -141,8 +143,8 @@ func parseTimestamp(b []byte) (sec, nsec int64, ok bool) {
 
 // The first and last second of the years 0000 to 9999, in UTC.
 var (
-	minTimestampSec = daysFromCivil(0, 1, 1) * 86400
-	maxTimestampSec = daysFromCivil(10000, 1, 1)*86400 - 1
+	minTimestampSec = civil.Days(0, 1, 1) * 86400
+	maxTimestampSec = civil.Days(10000, 1, 1)*86400 - 1
 )
 
 // timestampValue converts seconds and nanoseconds to a count of unit,
@@ -188,21 +190,4 @@ func daysIn(y, m int64) int64 {
 		return 30
 	}
 	return 31
-}
-
-// daysFromCivil counts days from 1970-01-01 to a proleptic Gregorian date
-// (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
 }

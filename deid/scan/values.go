@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/brianvoe/gofakeit/v7/data"
 
+	"github.com/deid/deid/internal/civil"
 	"github.com/deid/deid/safeharbor"
 )
 
@@ -135,7 +136,7 @@ func profileColumn(c *colSample) *profile {
 		p.words += len(strings.Fields(v))
 		if typedDate {
 			p.counts[pDate]++
-			p.years = append(p.years, yearOfDay(c.days[i]))
+			p.years = append(p.years, int(civil.Year(int64(c.days[i]))))
 			if c.hasTime {
 				p.hasTime++
 			}
@@ -440,24 +441,6 @@ func luhn(d string) bool {
 		double = !double
 	}
 	return sum%10 == 0
-}
-
-func yearOfDay(day int32) int {
-	// Civil year from days since 1970-01-01 (Howard Hinnant's algorithm).
-	z := int(day) + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	if mp >= 10 {
-		y++
-	}
-	return y
 }
 
 // months matches an English month name or its abbreviation.

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/deid/deid/internal/civil"
 )
 
 // Dates are handled as day numbers (days since 1970-01-01, negative before)
@@ -20,44 +22,13 @@ func dayOf(t time.Time) int {
 // dayFromCivil returns the day number of the proleptic Gregorian date
 // y-m-d. Days past the end of a month roll into the next one.
 func dayFromCivil(y, m, d int) int {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
+	return int(civil.Days(int64(y), int64(m), int64(d)))
 }
 
 // civilFromDay returns the calendar date of day number z.
 func civilFromDay(z int) (y, m, d int) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-func floorDiv(a, b int) int {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
+	yy, mm, dd := civil.Date(int64(z))
+	return int(yy), int(mm), int(dd)
 }
 
 // yearsBefore returns the day whose calendar date is n years before day,
